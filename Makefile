@@ -1,0 +1,57 @@
+# Two commands do everything on a fresh clone: `make demo` and `make test`.
+# Every target is idempotent: an environment is rebuilt only when its lock file changed,
+# the model is retrained only when its inputs changed (see bot/training.py).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Our code runs on a supported Python (3.11+); Rasa 3.6.21 needs 3.10 (README: "Two environments").
+PYTHON ?= python3
+PYTHON310 ?= $(shell p="$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python"; \
+	if [ -x "$$p" ]; then echo "$$p"; else command -v python3.10; fi)
+
+VENV := .venv
+RASA_VENV := .venv-rasa
+APP_READY := $(VENV)/.installed
+RASA_READY := $(RASA_VENV)/.installed
+PY := $(VENV)/bin/python
+
+.PHONY: help install model demo test lint validate clean
+
+help:
+	@echo "make demo   - install what is missing, load content, train if needed, run everything"
+	@echo "make test   - install what is missing and run the whole test suite"
+	@echo "make lint   - ruff"
+
+$(APP_READY): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(RASA_READY): requirements-rasa.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required for Rasa 3.6.21 (set PYTHON310=...)"; exit 1; }
+	test -x $(RASA_VENV)/bin/python || $(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install --quiet pip==24.0
+	$(RASA_VENV)/bin/python -m pip install --quiet -r requirements-rasa.txt
+	touch $@
+
+install: $(APP_READY) $(RASA_READY)
+
+model: install
+	$(PY) -m bot train
+
+validate: install
+	$(RASA_VENV)/bin/rasa data validate --data nlu_data --domain domain.yml --config config.yml
+
+lint: $(APP_READY)
+	$(VENV)/bin/ruff check bot actions tests
+
+demo: model
+	$(PY) -m bot demo
+
+test: model lint validate
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache

@@ -1,0 +1,1 @@
+"""One module per channel: inbound payload -> plain message, reply -> that channel's form."""

@@ -1,0 +1,152 @@
+"""`python -m bot ...`: the commands an operator or an NGO's volunteer runs.
+
+content import DIR     load content/*.yml into the store (replaces those topics)
+content export DIR     write the store back as YAML, one file per topic
+langid                 one message per line on stdin -> LANG<TAB>CONFIDENCE
+train [--force]        train the Rasa model if its inputs changed
+db upgrade             bring the database schema up to date
+demo                   everything, on embedded defaults (what `make demo` runs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bot.config import REPO_ROOT, get_settings
+
+
+def _content(args: argparse.Namespace) -> int:
+    from bot.content.io import ContentError, export_directory, import_directory
+    from bot.languages import load_languages
+    from bot.store.db import session_scope, upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        if args.action == "import":
+            try:
+                topics = import_directory(
+                    session, Path(args.directory), load_languages(settings.translations_dir)
+                )
+            except ContentError as error:
+                print(f"content not imported: {error}", file=sys.stderr)
+                return 1
+            print(f"imported {len(topics)} topics: {', '.join(topics)}")
+        else:
+            topics = export_directory(session, Path(args.directory))
+            print(f"exported {len(topics)} topics to {args.directory}")
+    return 0
+
+
+def _langid(_args: argparse.Namespace) -> int:
+    from bot.langid import build_detector
+
+    settings = get_settings()
+    detector = build_detector(
+        settings.nlu_data_dir, settings.content_dir, settings.translations_dir
+    )
+    for line in sys.stdin:
+        detection = detector.detect(line.rstrip("\n"))
+        language = detection.language or get_settings().default_language
+        print(f"{language}\t{detection.confidence:.3f}", flush=True)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from bot.training import train_if_needed
+
+    train_if_needed(force=args.force)
+    return 0
+
+
+def _db(_args: argparse.Namespace) -> int:
+    from bot.store.db import upgrade
+
+    upgrade(get_settings().database_url)
+    return 0
+
+
+def _demo(_args: argparse.Namespace) -> int:
+    """Load content, train if needed, run every process, stop them all on SIGINT/SIGTERM."""
+    from urllib.parse import urlparse
+
+    from bot.stack import Ports, Stack
+    from bot.training import train_if_needed
+
+    settings = get_settings()
+    if _content(argparse.Namespace(action="import", directory=str(settings.content_dir))):
+        return 1
+    train_if_needed()
+    ports = Ports(
+        gateway=settings.port,
+        rasa=urlparse(settings.rasa_url).port or 5005,
+        actions=urlparse(settings.action_server_url).port or 5055,
+    )
+    stack = Stack(ports=ports, run_dir=REPO_ROOT / "var" / "demo")
+    stopping = False
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        stack.start()
+        print(
+            "starting: gateway, action server, Rasa (loading the model takes a while)...",
+            flush=True,
+        )
+        stack.wait_ready()
+        gateway = ports.url(ports.gateway)
+        print(
+            f"web chat:  {gateway}/chat\nhealth:    {gateway}/healthz\n"
+            f"rasa:      {ports.url(ports.rasa)}\nlogs:      {stack.run_dir}",
+            flush=True,
+        )
+        print("ready", flush=True)
+        while not stopping:
+            if stack.exited():
+                print(f"stopped unexpectedly: {', '.join(stack.exited())}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    except (TimeoutError, RuntimeError) as error:
+        print(f"demo failed to start: {error}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+        print("stopped every process", flush=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    content = commands.add_parser("content", help="import or export content YAML")
+    content.add_argument("action", choices=["import", "export"])
+    content.add_argument("directory")
+    content.set_defaults(run=_content)
+    commands.add_parser("langid", help="detect the language of each stdin line").set_defaults(
+        run=_langid
+    )
+    train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(run=_train)
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(run=_db)
+    commands.add_parser("demo", help="run everything on embedded defaults").set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)

@@ -1,0 +1,63 @@
+"""One typed settings object, read from the environment (and an optional .env file).
+
+Secrets have no defaults outside development: a production gateway that would pseudonymise with
+a guessable key must refuse to start rather than quietly weaken everyone's privacy.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str | None = None
+
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'assistant.sqlite3'}"
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055"
+    rasa_timeout_seconds: float = 20.0
+
+    content_dir: Path = REPO_ROOT / "content"
+    translations_dir: Path = REPO_ROOT / "translations"
+    nlu_data_dir: Path = REPO_ROOT / "nlu_data"
+
+    default_language: str = "en"
+    pseudonym_key: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_missing_secrets_in_production(self) -> Settings:
+        if self.environment == "production" and not self.pseudonym_key:
+            raise ValueError("PSEUDONYM_KEY must be set in production")
+        return self
+
+    def resolved_pseudonym_key(self) -> bytes:
+        """The HMAC key for pseudonyms; in development a random key kept under var/.
+
+        Kept on disk so that a demo restart keeps the same conversations apart.
+        """
+        if self.pseudonym_key:
+            return self.pseudonym_key.encode()
+        key_file = REPO_ROOT / "var" / "dev-pseudonym.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""The schema of content/*.yml, checked when content is imported.
+
+Limits are named constants with the numbers in the message, so an editor who writes a 30-character
+button title learns what to cut, not that "validation failed".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.store.models import ReviewStatus
+
+# WhatsApp list rows show 24 characters and reply buttons 20:
+# https://www.twilio.com/docs/content/whatsapp-list-picker ,
+# https://www.twilio.com/docs/content/twilio-quick-reply
+TITLE_MAX_CHARS = 24
+OPTION_TITLE_MAX_CHARS = 20
+MAX_OPTIONS = 3
+# One message part on a phone screen; the issue's limit for every part of an answer.
+BODY_MAX_CHARS = 700
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceDoc(_Strict):
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://\S+$")
+
+
+class OptionDoc(_Strict):
+    title: str = Field(min_length=1, max_length=OPTION_TITLE_MAX_CHARS)
+    payload: str = Field(pattern=r"^/[a-z_]+(\{.*\})?$")
+
+
+class VariantDoc(_Strict):
+    title: str = Field(min_length=1, max_length=TITLE_MAX_CHARS)
+    body: str = Field(min_length=1, max_length=BODY_MAX_CHARS)
+    options: list[OptionDoc] = Field(default_factory=list, max_length=MAX_OPTIONS)
+    sources: list[SourceDoc] = Field(min_length=1)
+    review_status: ReviewStatus = ReviewStatus.DRAFT
+    last_reviewed: dt.date | None = None
+    version: int = Field(default=1, ge=1)
+
+
+class ItemDoc(_Strict):
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    sample: bool = False
+    needs_review: bool = False
+    review_note: str | None = None
+    variants: dict[str, VariantDoc] = Field(min_length=1)
+
+
+class TopicDoc(_Strict):
+    topic: str = Field(pattern=r"^[a-z_]+$")
+    menu_order: int | None = None
+    items: list[ItemDoc] = Field(min_length=1)
+
+    @field_validator("items")
+    @classmethod
+    def _one_item_per_country(cls, items: list[ItemDoc]) -> list[ItemDoc]:
+        countries = [item.country for item in items]
+        if len(countries) != len(set(countries)):
+            raise ValueError("two items for the same country (or two general items)")
+        return items

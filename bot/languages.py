@@ -1,0 +1,54 @@
+"""The supported languages, read from translations/languages.yml (data, not code)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: how most people type on a phone keyboard."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class LanguageTable:
+    default: str
+    names: dict[str, str]  # code -> its own name ("Kreyòl")
+    aliases: dict[str, str]  # folded word people use -> code
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.names)
+
+    def find_named(self, text: str) -> str | None:
+        """The language a message asks for by name ("an kreyol souple" -> "ht"), if any."""
+        folded = fold(text)
+        for alias, code in sorted(self.aliases.items(), key=lambda kv: -len(kv[0])):
+            if re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", folded):
+                return code
+        return None
+
+    def resolve(self, code: str | None) -> str:
+        return code if code in self.names else self.default
+
+
+@lru_cache(maxsize=4)
+def load_languages(translations_dir: Path) -> LanguageTable:
+    data = yaml.safe_load((translations_dir / "languages.yml").read_text(encoding="utf-8"))
+    entries: dict[str, dict] = data["languages"]
+    default = data["default"]
+    if default not in entries:
+        raise ValueError(f"default language {default!r} is not in languages.yml")
+    aliases = {fold(alias): code for code, entry in entries.items() for alias in entry["names"]}
+    return LanguageTable(
+        default=default,
+        names={code: entry["name"] for code, entry in entries.items()},
+        aliases=aliases,
+    )

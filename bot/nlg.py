@@ -1,0 +1,86 @@
+"""Rasa's NLG endpoint: turns a response name into words from the store or translations/.
+
+Rasa decides *what* to say (`utter_trafficking`); this module decides the words, in the
+conversation's language, from content partners own. So a partner's edit shows on the next
+message, with no retraining and no restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.content import lookup
+from bot.languages import LanguageTable
+from bot.phrases import Phrasebook
+from bot.replies import Button, Reply
+from bot.store import conversations
+from bot.store.models import ContentVariant
+
+log = logging.getLogger(__name__)
+
+UTTER_PREFIX = "utter_"
+MAX_SOURCES_SHOWN = 2
+
+
+class ResponseGenerator:
+    def __init__(
+        self, sessions: sessionmaker[Session], phrases: Phrasebook, languages: LanguageTable
+    ) -> None:
+        self._sessions = sessions
+        self._phrases = phrases
+        self._languages = languages
+        # Responses that are more than one phrase: a phrase plus generated buttons.
+        self._composed: dict[str, Callable[[Session, str], Reply]] = {
+            "greet": lambda s, lang: self._with_menu(s, "greet", lang),
+            "menu": lambda s, lang: self._with_menu(s, "menu_prompt", lang),
+            "deny": lambda s, lang: self._with_menu(s, "deny", lang),
+            "fallback": lambda s, lang: self._with_menu(s, "fallback", lang),
+            "default": lambda s, lang: self._with_menu(s, "fallback", lang),
+            "out_of_scope": lambda s, lang: self._with_menu(s, "out_of_scope", lang),
+            "language_menu": lambda _s, lang: self._language_menu(lang),
+        }
+
+    def generate(self, response: str, sender_id: str, arguments: dict[str, Any]) -> Reply:
+        name = response.removeprefix(UTTER_PREFIX)
+        with self._sessions() as session:
+            conversation = conversations.get(session, sender_id)
+            language = self._languages.resolve(
+                arguments.get("language") or (conversation.language if conversation else None)
+            )
+            country = conversation.country if conversation else None
+            if name in self._composed:
+                return self._composed[name](session, language)
+            variant = lookup.find_variant(session, name, language, self._languages.default, country)
+            if variant is not None:
+                return self._topic_reply(session, variant, language)
+            if self._phrases.has(name):
+                return Reply(text=self._phrases.get(name, language))
+            log.error("no words for response %s; sending the fallback", response)
+            return self._with_menu(session, "fallback", language)
+
+    def _topic_reply(self, session: Session, variant: ContentVariant, language: str) -> Reply:
+        label = self._phrases.get("sources_label", language)
+        source_lines = [f"{label}: {s.title} {s.url}" for s in variant.sources[:MAX_SOURCES_SHOWN]]
+        text = "\n\n".join([variant.body.strip(), "\n".join(source_lines)])
+        buttons = [Button(title=o["title"], payload=o["payload"]) for o in variant.options]
+        return Reply(text=text, buttons=buttons)
+
+    def _with_menu(self, session: Session, phrase_key: str, language: str) -> Reply:
+        buttons = [
+            Button(title=title, payload=f"/{topic}")
+            for topic, title in lookup.menu_entries(session, language, self._languages.default)
+        ]
+        buttons.append(Button(self._phrases.get("language_button", language), "/change_language"))
+        return Reply(text=self._phrases.get(phrase_key, language), buttons=buttons)
+
+    def _language_menu(self, language: str) -> Reply:
+        buttons = [
+            Button(title=name, payload="/change_language" + json.dumps({"language": code}))
+            for code, name in self._languages.names.items()
+        ]
+        return Reply(text=self._phrases.get("language_menu", language), buttons=buttons)

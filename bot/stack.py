@@ -1,0 +1,167 @@
+"""Start and stop every process of the assistant: gateway, action server, Rasa server.
+
+Used by `make demo` and by the integration tests, so the tests run exactly what people run.
+Each process gets its own process group, so stopping it also stops anything it spawned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import yaml
+
+from bot.config import REPO_ROOT
+from bot.training import RASA_BIN, model_path, rasa_env
+
+STOP_GRACE_SECONDS = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Ports:
+    gateway: int = 8000
+    rasa: int = 5005
+    actions: int = 5055
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(gateway=free_port(), rasa=free_port(), actions=free_port())
+
+    def url(self, port: int, path: str = "") -> str:
+        return f"http://127.0.0.1:{port}{path}"
+
+
+@dataclass
+class Stack:
+    ports: Ports
+    run_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    root: Path = REPO_ROOT
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def _env(self) -> dict[str, str]:
+        env = rasa_env()
+        env.update(self.env)
+        env.update(
+            PORT=str(self.ports.gateway),
+            RASA_URL=self.ports.url(self.ports.rasa),
+            ACTION_SERVER_URL=self.ports.url(self.ports.actions),
+        )
+        return env
+
+    def _write_endpoints(self) -> Path:
+        path = self.run_dir / "endpoints.yml"
+        endpoints = {
+            "action_endpoint": {"url": self.ports.url(self.ports.actions, "/webhook")},
+            "nlg": {"url": self.ports.url(self.ports.gateway, "/nlg")},
+        }
+        path.write_text(yaml.safe_dump(endpoints))
+        return path
+
+    def commands(self) -> dict[str, list[str]]:
+        python = sys.executable
+        return {
+            "actions": [
+                python,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.ports.actions),
+            ],
+            "gateway": [
+                python,
+                "-m",
+                "uvicorn",
+                "bot.web.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.gateway),
+                "--no-access-log",
+            ],
+            "rasa": [
+                str(RASA_BIN),
+                "run",
+                "--model",
+                str(model_path(self.root)),
+                "--endpoints",
+                str(self._write_endpoints()),
+                "--credentials",
+                str(self.root / "credentials.yml"),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.rasa),
+            ],
+        }
+
+    def start(self, names: tuple[str, ...] = ("actions", "gateway", "rasa")) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        env = self._env()
+        commands = self.commands()
+        for name in names:
+            log = (self.run_dir / f"{name}.log").open("ab")
+            self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed commands
+                commands[name],
+                cwd=self.root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 240.0) -> None:
+        """Until /healthz says every part answers; fails fast if a process dies."""
+        deadline = time.monotonic() + timeout
+        url = self.ports.url(self.ports.gateway, "/healthz")
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}; "
+                        f"see {self.run_dir / (name + '.log')}"
+                    )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            time.sleep(1)
+        raise TimeoutError(f"not ready after {timeout:.0f}s; logs in {self.run_dir}")
+
+    def stop(self, names: tuple[str, ...] | None = None) -> None:
+        chosen = [n for n in (names or tuple(self.processes)) if n in self.processes]
+        for name in chosen:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.processes[name].pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for name in chosen:
+            process = self.processes.pop(name)
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            # Children the group leader left behind (e.g. Rasa's workers) go too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def exited(self) -> list[str]:
+        return [name for name, p in self.processes.items() if p.poll() is not None]

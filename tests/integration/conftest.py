@@ -1,0 +1,80 @@
+"""The real stack: Rasa server with the trained model, action server, gateway, on free ports."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from bot.config import REPO_ROOT
+from bot.content.io import import_directory
+from bot.languages import load_languages
+from bot.stack import Ports, Stack
+from bot.store.db import session_scope, upgrade
+from bot.training import model_path
+
+_TAG = re.compile(r"<[^>]+>")
+INTEGRATION_KEY = "integration-test-key"
+
+
+def plain(fragment: str) -> str:
+    """What a person reads: tags gone, entities decoded, spaces folded."""
+    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
+
+
+@dataclass
+class RunningStack:
+    stack: Stack
+    database_url: str
+
+    @property
+    def gateway(self) -> str:
+        return self.stack.ports.url(self.stack.ports.gateway)
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    if not model_path().exists():
+        pytest.fail("no trained model in models/: `make test` trains it first")
+    run_dir = tmp_path_factory.mktemp("stack")
+    database_url = f"sqlite:///{run_dir / 'store.sqlite3'}"
+    upgrade(database_url)
+    with session_scope(database_url) as session:
+        import_directory(session, REPO_ROOT / "content", load_languages(REPO_ROOT / "translations"))
+    stack = Stack(
+        ports=Ports.free(),
+        run_dir=run_dir,
+        env={"DATABASE_URL": database_url, "PSEUDONYM_KEY": INTEGRATION_KEY},
+    )
+    stack.start()
+    try:
+        stack.wait_ready()
+        yield RunningStack(stack, database_url)
+    finally:
+        stack.stop()
+
+
+class Person:
+    """One person in the web chat: their own cookie, so their own conversation."""
+
+    def __init__(self, gateway: str) -> None:
+        self.http = httpx.Client(base_url=gateway, timeout=60)
+        self.language: str | None = None
+
+    def says(self, text: str) -> list[dict]:
+        response = self.http.post("/chat/messages", json={"text": text})
+        response.raise_for_status()
+        body = response.json()
+        self.language = body["language"]
+        return body["messages"]
+
+
+@pytest.fixture
+def person(running: RunningStack) -> Iterator[Person]:
+    someone = Person(running.gateway)
+    yield someone
+    someone.http.close()

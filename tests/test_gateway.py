@@ -1,0 +1,86 @@
+"""The gateway on its own, with Rasa and the action server not running (real closed ports)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.config import REPO_ROOT
+from bot.content.io import import_directory
+from bot.stack import free_port
+from bot.store.db import session_scope, upgrade
+from bot.store.models import Conversation
+
+
+@pytest.fixture
+def client(settings, languages):
+    settings.rasa_url = f"http://127.0.0.1:{free_port()}"
+    settings.action_server_url = f"http://127.0.0.1:{free_port()}"
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        import_directory(session, REPO_ROOT / "content", languages)
+    from bot.web.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_healthz_names_what_does_not_answer(client):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["rasa", "action_server"]
+    assert body["checks"]["content_store"] is True
+
+
+def test_chat_page_greets_with_the_topics_as_buttons(client):
+    response = client.get("/chat")
+    assert response.status_code == 200
+    assert 'name="payload" value="/trafficking"' in response.text
+    assert "chat_id" in response.cookies
+
+
+def test_rasa_down_gets_a_kind_answer_in_the_persons_language(client, phrases):
+    response = client.post("/chat/messages", json={"text": "bonjou, m bezwen ed"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["language"] == "ht"
+    assert phrases.get("unavailable", "ht").split(".")[0] in body["messages"][0]["html"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b'{"text": 5}', b"[]", b'{"no_text": "x"}'],
+    ids=["invalid-json", "text-not-string", "array", "missing-text"],
+)
+def test_malformed_chat_payloads_get_a_clear_4xx(client, body):
+    response = client.post(
+        "/chat/messages", content=body, headers={"content-type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500
+
+
+def test_no_javascript_form_post_works(client, phrases):
+    response = client.post("/chat", data={"text": "hello"})
+    assert response.status_code == 200
+    assert "hello" in response.text
+    assert "<form" in response.text
+
+
+def test_the_store_keeps_a_pseudonym_not_the_cookie(client, settings):
+    client.post("/chat/messages", json={"text": "hello"})
+    token = client.cookies["chat_id"]
+    with session_scope(settings.database_url) as session:
+        pseudonyms = [c.pseudonym for c in session.query(Conversation).all()]
+    assert len(pseudonyms) == 1
+    assert token not in pseudonyms[0]
+    assert pseudonyms[0].startswith("web-")
+
+
+def test_nlg_endpoint_answers_rasa_shape(client):
+    response = client.post(
+        "/nlg",
+        json={"response": "utter_trafficking", "tracker": {"sender_id": "x"}, "arguments": {}},
+    )
+    assert response.status_code == 200
+    assert response.json()["text"]

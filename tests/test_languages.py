@@ -1,0 +1,88 @@
+"""Language identification and the rule for when a conversation changes language."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import REPO_ROOT
+from bot.conversation_language import next_language
+from bot.langid import Detection, build_detector
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return build_detector(REPO_ROOT / "nlu_data", REPO_ROOT / "content", REPO_ROOT / "translations")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("bonjou", "ht"),
+        ("yo pran paspò m", "ht"),
+        ("m bezwen ed souple", "ht"),
+        ("kot m ka dòmi aswè a", "ht"),
+        ("bonjour", "fr"),
+        ("on m'a pris mon passeport", "fr"),
+        ("je cherche un endroit pour dormir", "fr"),
+        ("jai besoin d aide svp", "fr"),
+        ("hello", "en"),
+        ("my boss took my passport", "en"),
+        ("where can i sleep tonight", "en"),
+        ("i need help please", "en"),
+    ],
+)
+def test_short_phone_messages(detector, text, language):
+    assert detector.detect(text).language == language
+
+
+def test_nothing_to_detect_in_digits_or_emoji(detector):
+    assert detector.detect("1").language is None
+    assert detector.detect("👍").confidence == 0.0
+
+
+def test_langid_command_prints_language_and_confidence():
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "langid"],
+        input="bonjou\nhello there\n1\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    lines = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [language for language, _ in lines] == ["ht", "en", "en"]
+    assert all(0.0 <= float(confidence) <= 1.0 for _, confidence in lines)
+
+
+@pytest.mark.parametrize(
+    ("current", "detection", "expected"),
+    [
+        (None, Detection("ht", 0.9, 1), "ht"),  # first message decides
+        (None, Detection("fr", 0.4, 1), None),  # too unsure: keep the default for now
+        ("ht", Detection("fr", 0.99, 1), None),  # "merci" does not flip a Kreyòl chat
+        ("ht", Detection("fr", 0.99, 5), "fr"),  # a real French sentence does
+        ("ht", Detection("fr", 0.8, 6), None),  # ...but only when unmistakable
+        ("ht", Detection(None, 0.0, 0), None),
+        ("ht", Detection("ht", 1.0, 4), None),
+    ],
+)
+def test_when_the_conversation_changes_language(current, detection, expected):
+    assert next_language(current, detection) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("an kreyol souple", "ht"),
+        ("in English please", "en"),
+        ("parle moi en français", "fr"),
+        ("ekri m an angle", "en"),
+        ("chanje lang", None),
+        ("Kreyòl", "ht"),
+    ],
+)
+def test_language_named_in_a_message(languages, text, language):
+    assert languages.find_named(text) == language

@@ -1,0 +1,81 @@
+"""The NLG endpoint's words: from the store and translations/, in the conversation's language."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.content.io import save_topic
+from bot.nlg import ResponseGenerator
+from bot.store import conversations
+from tests.builders import topic_doc
+
+
+@pytest.fixture
+def generator(sessions, phrases, languages) -> ResponseGenerator:
+    with sessions() as session, session.begin():
+        save_topic(
+            session,
+            topic_doc("trafficking", menu_order=2, en="Keep your passport.", ht="Kenbe paspò ou."),
+        )
+        save_topic(
+            session, topic_doc("health", menu_order=1, en="See a doctor.", ht="Al kay doktè.")
+        )
+        conversations.set_language(session, "person-ht", "ht", conversations.DETECTED)
+    return ResponseGenerator(sessions, phrases, languages)
+
+
+def test_topic_answer_is_the_stored_variant_with_its_source(generator):
+    reply = generator.generate("utter_trafficking", "person-ht", {})
+    assert reply.text.startswith("Kenbe paspò ou.")
+    assert "Sous: IOM https://www.iom.int/counter-trafficking" in reply.text
+    assert [(b.title, b.payload) for b in reply.buttons] == [("Menu", "/menu")]
+
+
+def test_unknown_person_gets_the_default_language(generator):
+    assert generator.generate("utter_trafficking", "nobody", {}).text.startswith("Keep your")
+
+
+def test_an_edit_in_the_store_shows_on_the_next_reply(generator, sessions):
+    with sessions() as session, session.begin():
+        save_topic(session, topic_doc("trafficking", menu_order=2, en="Edited.", ht="Chanje."))
+    assert generator.generate("utter_trafficking", "person-ht", {}).text.startswith("Chanje.")
+
+
+def test_menu_shows_topics_as_buttons_in_order_plus_language(generator, phrases):
+    reply = generator.generate("utter_menu", "person-ht", {})
+    assert reply.text == phrases.get("menu_prompt", "ht")
+    assert [b.payload for b in reply.buttons] == ["/health", "/trafficking", "/change_language"]
+    assert reply.buttons[0].title == "health-ht"
+    assert reply.buttons[-1].title == phrases.get("language_button", "ht")
+
+
+def test_language_menu_offers_every_language_in_its_own_name(generator, languages):
+    reply = generator.generate("utter_language_menu", "person-ht", {})
+    assert [b.title for b in reply.buttons] == list(languages.names.values())
+    payload = reply.buttons[-1].payload
+    assert payload.startswith("/change_language")
+    assert json.loads(payload.removeprefix("/change_language")) == {"language": "ht"}
+
+
+def test_language_argument_overrides_the_stored_one(generator, phrases):
+    reply = generator.generate("utter_language_changed", "person-ht", {"language": "fr"})
+    assert reply.text == phrases.get("language_changed", "fr")
+
+
+@pytest.mark.parametrize("response", ["utter_goodbye", "utter_thanks", "utter_affirm"])
+def test_fixed_phrases_come_from_translations(generator, phrases, response):
+    key = response.removeprefix("utter_")
+    assert generator.generate(response, "person-ht", {}).text == phrases.get(key, "ht")
+
+
+def test_unknown_response_falls_back_to_the_menu_not_an_error(generator, phrases):
+    reply = generator.generate("utter_no_such_thing", "person-ht", {})
+    assert reply.text == phrases.get("fallback", "ht")
+    assert reply.buttons
+
+
+def test_rasa_shape(generator):
+    body = generator.generate("utter_health", "person-ht", {}).to_rasa()
+    assert set(body) == {"text", "buttons", "image", "elements", "attachments", "custom"}

@@ -24,7 +24,7 @@ from bot.store.models import ContentVariant
 log = logging.getLogger(__name__)
 
 UTTER_PREFIX = "utter_"
-MAX_SOURCES_SHOWN = 2
+MAX_SOURCES_SHOWN = 1  # the rest are in the store and the export; a phone screen is small
 
 
 class ResponseGenerator:

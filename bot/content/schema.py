@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.store.models import ReviewStatus
 
@@ -20,6 +20,14 @@ OPTION_TITLE_MAX_CHARS = 20
 MAX_OPTIONS = 3
 # One message part on a phone screen; the issue's limit for every part of an answer.
 BODY_MAX_CHARS = 700
+# The answer ends with its first source, "Source: <title> <url>" (bot/nlg.py); the label is
+# counted at its longest so that the limit holds in every language.
+SOURCE_LABEL_ALLOWANCE = len("Source: ")
+
+
+def sent_length(body: str, source_title: str, source_url: str) -> int:
+    """Characters of the message a person receives for this body and its first source."""
+    return len(body.strip()) + 2 + SOURCE_LABEL_ALLOWANCE + len(source_title) + 1 + len(source_url)
 
 
 class _Strict(BaseModel):
@@ -44,6 +52,17 @@ class VariantDoc(_Strict):
     review_status: ReviewStatus = ReviewStatus.DRAFT
     last_reviewed: dt.date | None = None
     version: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _fits_one_message(self) -> VariantDoc:
+        first = self.sources[0]
+        length = sent_length(self.body, first.title, first.url)
+        if length > BODY_MAX_CHARS:
+            raise ValueError(
+                f"body plus its first source line is {length} characters; the limit for one "
+                f"message is {BODY_MAX_CHARS}: shorten the body or the source title"
+            )
+        return self
 
 
 class ItemDoc(_Strict):

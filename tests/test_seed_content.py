@@ -1,0 +1,111 @@
+"""The seed content and the domain agree with the contract and with our truth rules."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+from bot.config import REPO_ROOT
+from bot.content.io import load_topic_file
+from bot.content.schema import BODY_MAX_CHARS
+
+CONTRACT_INTENTS = {
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "menu",
+    "change_language",
+    "emergency",
+    "trafficking",
+    "route_risks",
+    "children",
+    "asylum_rights",
+    "health",
+    "shelter_food",
+    "legal_help",
+    "report_abuse",
+    "family_contact",
+    "talk_to_human",
+    "delete_my_data",
+    "out_of_scope",
+}
+CONVERSATIONAL = {
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "menu",
+    "change_language",
+    "out_of_scope",
+}
+TOPICS = sorted(CONTRACT_INTENTS - CONVERSATIONAL)
+SEED_LANGUAGES = {"en", "fr", "ht"}
+# Public sources the seed content may cite: UN agencies, the Red Cross movement, MSF, and
+# national authorities (government and ombudsperson domains).
+PUBLIC_SOURCE = re.compile(
+    r"(^|\.)(iom\.int|unhcr\.org|unicef\.org|icrc\.org|ifrc\.org|who\.int|paho\.org|"
+    r"ohchr\.org|un\.org|msf\.org|doctorswithoutborders\.org|bluedothub\.org|"
+    r"unodc\.org|gob\.[a-z]{2}|gov\.[a-z]{2}|gov|go\.cr|defensoria\.[a-z.]+|cndh\.org\.mx)$"
+)
+# A phone number: 7+ digits, possibly spaced or dashed. General items must have none.
+PHONE_NUMBER = re.compile(r"\+?\d(?:[\s\-.]?\d){6,}")
+DOMAIN = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def _seed_files() -> list[Path]:
+    return sorted((REPO_ROOT / "content").glob("*.yml"))
+
+
+def test_every_topic_intent_has_a_content_file():
+    assert sorted(p.stem for p in _seed_files()) == TOPICS
+
+
+def test_domain_has_every_contract_intent():
+    assert set(DOMAIN["intents"]) == CONTRACT_INTENTS
+
+
+def test_domain_holds_no_sentence_a_person_reads():
+    for name, variants in DOMAIN["responses"].items():
+        for response in variants:
+            assert "text" not in response, f"{name}: words belong in content/ or translations/"
+
+
+@pytest.mark.parametrize("path", _seed_files(), ids=lambda p: p.stem)
+def test_seed_item_is_sourced_sample_content_in_every_language(path, languages):
+    doc = load_topic_file(path, languages)
+    for item in doc.items:
+        assert item.sample, "seed content is sample content for partner review"
+        assert set(item.variants) >= SEED_LANGUAGES
+        for language, variant in item.variants.items():
+            where = f"{path.name} {item.country or 'general'} {language}"
+            for source in variant.sources:
+                host = urlparse(source.url).hostname or ""
+                assert source.url.startswith("https://"), where
+                assert PUBLIC_SOURCE.search(host), f"{where}: {host} is not a public source"
+            if item.country is None:
+                assert not PHONE_NUMBER.search(variant.body), f"{where}: phone number"
+            assert variant.review_status != "published", f"{where}: seed is not reviewed"
+
+
+@pytest.mark.parametrize("path", _seed_files(), ids=lambda p: p.stem)
+def test_every_answer_fits_one_message_part(path, languages, sessions, phrases):
+    from bot.content.io import save_topic
+    from bot.nlg import ResponseGenerator
+    from bot.store import conversations
+
+    doc = load_topic_file(path, languages)
+    generator = ResponseGenerator(sessions, phrases, languages)
+    with sessions() as session, session.begin():
+        save_topic(session, doc)
+        for language in SEED_LANGUAGES:
+            conversations.set_language(session, f"p-{language}", language, "chosen")
+    for language in SEED_LANGUAGES:
+        reply = generator.generate(f"utter_{doc.topic}", f"p-{language}", {})
+        assert len(reply.text) <= BODY_MAX_CHARS, f"{path.name} {language}: {len(reply.text)}"

@@ -45,12 +45,12 @@ validate: install
 	$(RASA_VENV)/bin/rasa data validate --data nlu_data --domain domain.yml --config config.yml
 
 lint: $(APP_READY)
-	$(VENV)/bin/ruff check bot actions tests
+	$(VENV)/bin/ruff check bot actions rasa_addons tests
 
 demo: model
 	$(PY) -m bot demo
 
-test: model lint validate
+test: lint validate model
 	$(PY) -m pytest
 
 clean:

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.conversation_language import next_language
 from bot.langid import LanguageDetector
-from bot.languages import LanguageTable, fold
+from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.replies import Reply
@@ -25,11 +25,6 @@ MAX_MESSAGE_CHARS = 2000  # longer text is cut: nobody types more on a phone, an
 def is_payload(text: str) -> bool:
     """A button's payload (`/trafficking`, `/change_language{"language": "fr"}`), not prose."""
     return text.startswith("/")
-
-
-def normalise_for_nlu(text: str) -> str:
-    """Accents off, as most people type: the training data is written that way."""
-    return text if is_payload(text) else fold(text)
 
 
 @dataclass
@@ -47,9 +42,7 @@ class Assistant:
             return [Reply(self.phrases.get("empty_message", language))]
         language = await run_in_threadpool(self._update_language, pseudonym, text)
         try:
-            return await self.rasa.send(
-                pseudonym, normalise_for_nlu(text), metadata={"language": language}
-            )
+            return await self.rasa.send(pseudonym, text, metadata={"language": language})
         except RasaUnavailable:
             return [Reply(self.phrases.get("unavailable", language))]
 

@@ -74,9 +74,10 @@ def _demo(_args: argparse.Namespace) -> int:
     """Load content, train if needed, run every process, stop them all on SIGINT/SIGTERM."""
     from urllib.parse import urlparse
 
-    from bot.stack import Ports, Stack
+    from bot.stack import Ports, Stack, die_with_parent
     from bot.training import train_if_needed
 
+    die_with_parent()  # `make demo` killed: we stop too, and stop everything we started
     settings = get_settings()
     if _content(argparse.Namespace(action="import", directory=str(settings.content_dir))):
         return 1

@@ -7,6 +7,7 @@ Each process gets its own process group, so stopping it also stops anything it s
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -23,6 +24,14 @@ from bot.config import REPO_ROOT
 from bot.training import RASA_BIN, model_path, rasa_env
 
 STOP_GRACE_SECONDS = 10.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """Ask Linux to send us SIGTERM when our parent dies, so that killing `make demo` (or the
+    demo itself, even with SIGKILL) never leaves a Rasa server running on its own."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -117,16 +126,17 @@ class Stack:
         env = self._env()
         commands = self.commands()
         for name in names:
-            log = (self.run_dir / f"{name}.log").open("ab")
-            self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed commands
-                commands[name],
-                cwd=self.root,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            with (self.run_dir / f"{name}.log").open("ab") as log:
+                self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed commands
+                    commands[name],
+                    cwd=self.root,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent,
+                )
 
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Until /healthz says every part answers; fails fast if a process dies."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.config import REPO_ROOT
 
-MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data")
+MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "rasa_addons")
 MODEL_NAME = "assistant"
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 
@@ -34,7 +34,11 @@ def fingerprint(root: Path = REPO_ROOT) -> str:
     digest = hashlib.sha256()
     for name in MODEL_INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             digest.update(str(file.relative_to(root)).encode() + b"\0")
             digest.update(file.read_bytes() + b"\0")

@@ -2,6 +2,7 @@
 # Every target is idempotent: an environment is rebuilt only when its lock file changed,
 # the model is retrained only when its inputs changed (see bot/training.py).
 SHELL := /bin/bash
+export RASA_TELEMETRY_ENABLED := false
 .DEFAULT_GOAL := help
 
 # Our code runs on a supported Python (3.11+); Rasa 3.6.21 needs 3.10 (README: "Two environments").

@@ -11,7 +11,8 @@ from bot.training import fingerprint
 def test_fingerprint_follows_the_model_inputs_only(tmp_path):
     for name in ("config.yml", "domain.yml"):
         shutil.copy(REPO_ROOT / name, tmp_path / name)
-    shutil.copytree(REPO_ROOT / "nlu_data", tmp_path / "nlu_data")
+    for name in ("nlu_data", "rasa_addons"):
+        shutil.copytree(REPO_ROOT / name, tmp_path / name)
     before = fingerprint(tmp_path)
     (tmp_path / "README.md").write_text("not a model input")
     assert fingerprint(tmp_path) == before

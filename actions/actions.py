@@ -67,3 +67,26 @@ class ActionDeleteMyData(Action):
         # The row is gone, so the language travels with the response for this last message.
         dispatcher.utter_message(response="utter_delete_my_data", language=language)
         return [Restarted()]
+
+
+# How many ranked intents to pass on; the NLG endpoint keeps the first two that are topics.
+DID_YOU_MEAN_CANDIDATES = 5
+
+
+class ActionDidYouMean(Action):
+    """Low NLU confidence: offer the two likeliest topics as buttons instead of guessing."""
+
+    def name(self) -> str:
+        return "action_did_you_mean"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        candidates = [
+            entry["name"]
+            for entry in ranking
+            if entry.get("name") and entry["name"] != "nlu_fallback"
+        ][:DID_YOU_MEAN_CANDIDATES]
+        dispatcher.utter_message(response="utter_did_you_mean", candidates=candidates)
+        return []

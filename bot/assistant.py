@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from bot.conversation_language import next_language
+from bot.conversation_language import is_unsupported, next_language
 from bot.langid import LanguageDetector
 from bot.languages import LanguageTable
+from bot.nlg import ResponseGenerator
 from bot.phrases import Phrasebook
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.replies import Reply
@@ -34,12 +35,19 @@ class Assistant:
     detector: LanguageDetector
     phrases: Phrasebook
     languages: LanguageTable
+    generator: ResponseGenerator
 
     async def handle(self, pseudonym: str, text: str) -> list[Reply]:
         text = text.strip()[:MAX_MESSAGE_CHARS]
         if not text:
             language = await run_in_threadpool(self.language_of, pseudonym)
             return [Reply(self.phrases.get("empty_message", language))]
+        if not is_payload(text) and is_unsupported(
+            self.detector.detect(text), self.languages.codes
+        ):
+            # A Spanish message before we have Spanish content: say what we can do, in
+            # every language we speak, rather than answer a guess in the wrong language.
+            return [self.generator.language_menu_for_everyone()]
         language = await run_in_threadpool(self._update_language, pseudonym, text)
         try:
             return await self.rasa.send(pseudonym, text, metadata={"language": language})

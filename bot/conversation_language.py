@@ -21,3 +21,13 @@ def next_language(current: str | None, detection: Detection) -> str | None:
     if detection.confidence >= SWITCH_MIN_CONFIDENCE and detection.words >= SWITCH_MIN_WORDS:
         return detection.language
     return None
+
+
+def is_unsupported(detection: Detection, supported: list[str]) -> bool:
+    """Confidently in a language the detector knows but the assistant does not speak yet."""
+    return (
+        detection.language is not None
+        and detection.language not in supported
+        and detection.confidence >= SWITCH_MIN_CONFIDENCE
+        and detection.words >= 2
+    )

@@ -35,14 +35,15 @@ class ResponseGenerator:
         self._phrases = phrases
         self._languages = languages
         # Responses that are more than one phrase: a phrase plus generated buttons.
-        self._composed: dict[str, Callable[[Session, str], Reply]] = {
-            "greet": lambda s, lang: self._with_menu(s, "greet", lang),
-            "menu": lambda s, lang: self._with_menu(s, "menu_prompt", lang),
-            "deny": lambda s, lang: self._with_menu(s, "deny", lang),
-            "fallback": lambda s, lang: self._with_menu(s, "fallback", lang),
-            "default": lambda s, lang: self._with_menu(s, "fallback", lang),
-            "out_of_scope": lambda s, lang: self._with_menu(s, "out_of_scope", lang),
-            "language_menu": lambda _s, lang: self._language_menu(lang),
+        self._composed: dict[str, Callable[[Session, str, dict[str, Any]], Reply]] = {
+            "greet": lambda s, lang, _a: self._with_menu(s, "greet", lang),
+            "menu": lambda s, lang, _a: self._with_menu(s, "menu_prompt", lang),
+            "deny": lambda s, lang, _a: self._with_menu(s, "deny", lang),
+            "fallback": lambda s, lang, _a: self._with_menu(s, "fallback", lang),
+            "default": lambda s, lang, _a: self._with_menu(s, "fallback", lang),
+            "out_of_scope": lambda s, lang, _a: self._with_menu(s, "out_of_scope", lang),
+            "language_menu": lambda _s, lang, _a: self._language_menu(lang),
+            "did_you_mean": self._did_you_mean,
         }
 
     def generate(self, response: str, sender_id: str, arguments: dict[str, Any]) -> Reply:
@@ -54,7 +55,7 @@ class ResponseGenerator:
             )
             country = conversation.country if conversation else None
             if name in self._composed:
-                return self._composed[name](session, language)
+                return self._composed[name](session, language, arguments)
             variant = lookup.find_variant(session, name, language, self._languages.default, country)
             if variant is not None:
                 return self._topic_reply(session, variant, language)
@@ -77,6 +78,23 @@ class ResponseGenerator:
         ]
         buttons.append(Button(self._phrases.get("language_button", language), "/change_language"))
         return Reply(text=self._phrases.get(phrase_key, language), buttons=buttons)
+
+    def _did_you_mean(self, session: Session, language: str, arguments: dict[str, Any]) -> Reply:
+        """The two likeliest topics (from Rasa's ranking) as buttons, then the menu."""
+        titles = dict(lookup.menu_entries(session, language, self._languages.default))
+        candidates = [c for c in arguments.get("candidates") or [] if c in titles][:2]
+        if not candidates:
+            return self._with_menu(session, "fallback", language)
+        buttons = [Button(title=titles[c], payload=f"/{c}") for c in candidates]
+        buttons.append(Button(self._phrases.get("menu_button", language), "/menu"))
+        return Reply(text=self._phrases.get("did_you_mean", language), buttons=buttons)
+
+    def language_menu_for_everyone(self) -> Reply:
+        """For a message in a language we do not speak: the offer in every language we do."""
+        text = "\n".join(
+            self._phrases.get("unsupported_language", code) for code in self._languages.codes
+        )
+        return Reply(text=text, buttons=self._language_menu(self._languages.default).buttons)
 
     def _language_menu(self, language: str) -> Reply:
         buttons = [

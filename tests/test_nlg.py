@@ -79,3 +79,26 @@ def test_unknown_response_falls_back_to_the_menu_not_an_error(generator, phrases
 def test_rasa_shape(generator):
     body = generator.generate("utter_health", "person-ht", {}).to_rasa()
     assert set(body) == {"text", "buttons", "image", "elements", "attachments", "custom"}
+
+
+def test_did_you_mean_offers_the_two_likeliest_topics_then_the_menu(generator, phrases):
+    ranking = ["greet", "trafficking", "out_of_scope", "health", "menu"]
+    reply = generator.generate("utter_did_you_mean", "person-ht", {"candidates": ranking})
+    assert reply.text == phrases.get("did_you_mean", "ht")
+    assert [(b.title, b.payload) for b in reply.buttons] == [
+        ("trafficking-ht", "/trafficking"),
+        ("health-ht", "/health"),
+        (phrases.get("menu_button", "ht"), "/menu"),
+    ]
+
+
+def test_did_you_mean_without_topic_candidates_is_the_plain_fallback(generator, phrases):
+    reply = generator.generate("utter_did_you_mean", "person-ht", {"candidates": ["greet"]})
+    assert reply.text == phrases.get("fallback", "ht")
+
+
+def test_unsupported_language_offer_is_in_every_language(generator, phrases, languages):
+    reply = generator.language_menu_for_everyone()
+    for code in languages.codes:
+        assert phrases.get("unsupported_language", code) in reply.text
+    assert len(reply.buttons) == len(languages.codes)

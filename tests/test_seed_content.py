@@ -13,38 +13,16 @@ from bot.config import REPO_ROOT
 from bot.content.io import load_topic_file
 from bot.content.schema import BODY_MAX_CHARS
 
-CONTRACT_INTENTS = {
-    "greet",
-    "goodbye",
-    "thanks",
-    "affirm",
-    "deny",
-    "menu",
-    "change_language",
-    "emergency",
-    "trafficking",
-    "route_risks",
-    "children",
-    "asylum_rights",
-    "health",
-    "shelter_food",
-    "legal_help",
-    "report_abuse",
-    "family_contact",
-    "talk_to_human",
+# The contract's intents (shared/CONTRACT.md); the conversational ones have no content topic.
+# fmt: off
+CONVERSATIONAL = {"greet", "goodbye", "thanks", "affirm", "deny", "menu", "change_language",
+                  "out_of_scope"}
+CONTRACT_INTENTS = CONVERSATIONAL | {
+    "emergency", "trafficking", "route_risks", "children", "asylum_rights", "health",
+    "shelter_food", "legal_help", "report_abuse", "family_contact", "talk_to_human",
     "delete_my_data",
-    "out_of_scope",
 }
-CONVERSATIONAL = {
-    "greet",
-    "goodbye",
-    "thanks",
-    "affirm",
-    "deny",
-    "menu",
-    "change_language",
-    "out_of_scope",
-}
+# fmt: on
 TOPICS = sorted(CONTRACT_INTENTS - CONVERSATIONAL)
 SEED_LANGUAGES = {"en", "fr", "ht"}
 # Public sources the seed content may cite: UN agencies, the Red Cross movement, MSF, and

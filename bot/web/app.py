@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 detector=detector,
                 phrases=phrases,
                 languages=languages,
+                generator=generator,
             )
             yield
 

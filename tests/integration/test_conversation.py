@@ -145,3 +145,10 @@ def test_no_javascript_page_holds_the_same_conversation(running):
         answer = browser.post("/chat", data={"payload": "/trafficking", "title": "Trafik"})
         expected = first_line(stored_body(running.database_url, "trafficking", "ht"))
         assert expected in plain(answer.text)
+
+
+def test_a_mixed_kreyol_french_message_is_understood(running, person):
+    reply = person.says("bonjou, je cherche un abri pou timoun yo")
+    assert person.language in {"ht", "fr"}
+    expected = first_line(stored_body(running.database_url, "shelter_food", person.language))
+    assert expected in plain(reply[0]["html"])

@@ -1,0 +1,24 @@
+"""A confident message in a language the detector knows but the assistant does not speak."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation_language import is_unsupported
+from bot.langid import Detection
+
+SUPPORTED = ["en", "fr", "ht"]
+
+
+@pytest.mark.parametrize(
+    ("detection", "expected"),
+    [
+        (Detection("es", 0.99, 5), True),
+        (Detection("es", 0.99, 1), False),  # "hola" alone is not enough to give up
+        (Detection("es", 0.6, 5), False),  # unsure: let Rasa try
+        (Detection("ht", 0.99, 5), False),
+        (Detection(None, 0.0, 0), False),
+    ],
+)
+def test_unsupported_only_when_confident(detection, expected):
+    assert is_unsupported(detection, SUPPORTED) is expected

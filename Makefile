@@ -16,12 +16,13 @@ APP_READY := $(VENV)/.installed
 RASA_READY := $(RASA_VENV)/.installed
 PY := $(VENV)/bin/python
 
-.PHONY: help install model demo test lint validate clean
+.PHONY: help install model demo test lint validate clean eval langid-bench
 
 help:
 	@echo "make demo   - install what is missing, load content, train if needed, run everything"
 	@echo "make test   - install what is missing and run the whole test suite"
 	@echo "make lint   - ruff"
+	@echo "make eval   - compare NLU pipelines on the held-out set, write docs/nlu-report.md"
 
 $(APP_READY): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,13 +41,14 @@ $(RASA_READY): requirements-rasa.txt
 install: $(APP_READY) $(RASA_READY)
 
 model: install
+	$(PY) -m bot places export-nlu nlu_data/lookups/country.yml
 	$(PY) -m bot train
 
 validate: install
 	$(RASA_VENV)/bin/rasa data validate --data nlu_data --domain domain.yml --config config.yml
 
 lint: $(APP_READY)
-	$(VENV)/bin/ruff check bot actions rasa_addons tests
+	$(VENV)/bin/ruff check bot actions rasa_addons scripts tests
 
 demo: model
 	$(PY) -m bot demo
@@ -54,5 +56,13 @@ demo: model
 test: lint validate model
 	$(PY) -m pytest
 
+# Train every candidate pipeline, evaluate on the held-out set, write docs/nlu-report.md.
+eval: install
+	$(PY) scripts/nlu_eval.py
+
 clean:
 	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache
+
+langid-bench: $(APP_READY)
+	$(PY) -m pip install --quiet -r requirements-eval.txt
+	$(PY) scripts/langid_benchmark.py

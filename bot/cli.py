@@ -43,14 +43,17 @@ def _content(args: argparse.Namespace) -> int:
 
 
 def _langid(_args: argparse.Namespace) -> int:
+    from bot.conversation_language import identify
     from bot.langid import build_detector
+    from bot.languages import load_languages
 
     settings = get_settings()
+    languages = load_languages(settings.translations_dir)
     detector = build_detector(
         settings.nlu_data_dir, settings.content_dir, settings.translations_dir
     )
     for line in sys.stdin:
-        detection = detector.detect(line.rstrip("\n"))
+        detection = identify(detector, languages, line.rstrip("\n"))
         language = detection.language or get_settings().default_language
         print(f"{language}\t{detection.confidence:.3f}", flush=True)
     return 0
@@ -60,6 +63,18 @@ def _train(args: argparse.Namespace) -> int:
     from bot.training import train_if_needed
 
     train_if_needed(force=args.force)
+    return 0
+
+
+def _places(args: argparse.Namespace) -> int:
+    from bot.places import load_gazetteer, to_rasa_nlu
+
+    text = to_rasa_nlu(load_gazetteer(get_settings().gazetteer_path))
+    target = Path(args.path)
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target}")
     return 0
 
 
@@ -141,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true")
     train.set_defaults(run=_train)
+    places = commands.add_parser("places", help="the gazetteer as Rasa lookup and synonyms")
+    places.add_argument("action", choices=["export-nlu"])
+    places.add_argument("path")
+    places.set_defaults(run=_places)
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(run=_db)

@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     nlu_data_dir: Path = REPO_ROOT / "nlu_data"
 
     default_language: str = "en"
+
+    @property
+    def gazetteer_path(self) -> Path:
+        return self.content_dir / "places" / "gazetteer.yml"
+
+    @property
+    def emergency_patterns_path(self) -> Path:
+        return self.content_dir / "safety" / "emergency.yml"
+
     pseudonym_key: str | None = None
 
     @model_validator(mode="after")

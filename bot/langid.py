@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,9 +22,11 @@ import yaml
 from bot.languages import fold, load_languages
 
 NGRAM_SIZES = (1, 2, 3, 4)
-WORD_WEIGHT = 2.0  # a whole known word says more than any of its n-grams
-SMOOTHING = 0.5
+WORD_WEIGHT = 5.0  # a whole known word says more than any of its n-grams
+SMOOTHING = 0.05
+ACCENT_WEIGHT = 3.0
 _WORD = re.compile(r"[^\W\d_]+")
+GENERAL_DATA_DIR = Path(__file__).with_name("langid_data")
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{[^}]*\}|\[([^\]]+)\]\([^)]*\)")
 
 
@@ -36,6 +38,11 @@ class Detection:
 
 
 def features(text: str) -> Iterator[tuple[str, float]]:
+    # An accent, when someone types one, tells é (French) from è/ò (Kreyòl) from none (English);
+    # its absence says nothing, since most people type without accents.
+    for char in text.casefold():
+        if char.isalpha() and fold(char) != char:
+            yield "a:" + char, ACCENT_WEIGHT
     words = _WORD.findall(fold(text))
     for word in words:
         yield "w:" + word, WORD_WEIGHT
@@ -48,12 +55,23 @@ def features(text: str) -> Iterator[tuple[str, float]]:
 
 
 class LanguageDetector:
-    def __init__(self, samples: dict[str, Iterable[str]]) -> None:
+    def __init__(
+        self,
+        samples: dict[str, Iterable[str]],
+        word_counts: dict[str, dict[str, int]] | None = None,
+    ) -> None:
+        """samples: texts per language. word_counts: optional general vocabulary per language
+        (word -> how often it occurs in ordinary text), counted as if each word had been seen
+        that often."""
         self._counts: dict[str, Counter[str]] = {}
-        for language, texts in samples.items():
+        word_counts = word_counts or {}
+        for language in sorted(set(samples) | set(word_counts)):
             counter: Counter[str] = Counter()
-            for text in texts:
+            for text in samples.get(language, ()):
                 counter.update(feature for feature, _ in features(text))
+            for word, count in word_counts.get(language, {}).items():
+                for feature, _ in features(word):
+                    counter[feature] += count
             if counter:
                 self._counts[language] = counter
         if not self._counts:
@@ -79,11 +97,14 @@ class LanguageDetector:
             for lang, counts in self._counts.items()
         }
 
-    def detect(self, text: str) -> Detection:
+    def detect(self, text: str, among: Collection[str] | None = None) -> Detection:
+        """The likeliest language, among all known or only those in `among`."""
         words = len(_WORD.findall(text))
         if words == 0:
             return Detection(language=None, confidence=0.0, words=0)
         scores = self.scores(text)
+        if among is not None:
+            scores = {lang: score for lang, score in scores.items() if lang in among}
         best = max(scores.values())
         exp = {lang: math.exp(score - best) for lang, score in scores.items()}
         total = sum(exp.values())
@@ -121,12 +142,27 @@ def training_texts(
         yield from (entry.msgstr for entry in polib.pofile(str(po_path)) if entry.msgstr)
 
 
+def general_word_counts(language: str, data_dir: Path = GENERAL_DATA_DIR) -> dict[str, int]:
+    """Word counts of ordinary public text in a language (bot/langid_data/<lang>.txt), if any."""
+    path = data_dir / f"{language}.txt"
+    if not path.exists():
+        return {}
+    counts: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, count = line.split("\t")
+            counts[word] = counts.get(word, 0) + int(count)
+    return counts
+
+
 @lru_cache(maxsize=2)
 def build_detector(nlu_dir: Path, content_dir: Path, translations_dir: Path) -> LanguageDetector:
     languages = load_languages(translations_dir)
+    known = [*languages.codes, *languages.detect_only]
     return LanguageDetector(
         {
             code: list(training_texts(nlu_dir, content_dir, translations_dir, code))
-            for code in languages.codes
-        }
+            for code in known
+        },
+        {code: general_word_counts(code) for code in known},
     )

@@ -22,6 +22,8 @@ class LanguageTable:
     default: str
     names: dict[str, str]  # code -> its own name ("Kreyòl")
     aliases: dict[str, str]  # folded word people use -> code
+    follow_up_words: frozenset[str] = frozenset()  # folded, all languages together
+    detect_only: tuple[str, ...] = ()  # recognised, not spoken yet (es, pt)
 
     @property
     def codes(self) -> list[str]:
@@ -47,8 +49,13 @@ def load_languages(translations_dir: Path) -> LanguageTable:
     if default not in entries:
         raise ValueError(f"default language {default!r} is not in languages.yml")
     aliases = {fold(alias): code for code, entry in entries.items() for alias in entry["names"]}
+    follow_up = {
+        fold(str(w)) for entry in entries.values() for w in entry.get("follow_up_words", [])
+    }
     return LanguageTable(
         default=default,
         names={code: entry["name"] for code, entry in entries.items()},
         aliases=aliases,
+        follow_up_words=frozenset(follow_up),
+        detect_only=tuple(data.get("detect_only") or ()),
     )

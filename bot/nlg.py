@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.content import lookup
 from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
+from bot.places import Gazetteer
 from bot.replies import Button, Reply
 from bot.store import conversations
 from bot.store.models import ContentVariant
@@ -24,16 +25,24 @@ from bot.store.models import ContentVariant
 log = logging.getLogger(__name__)
 
 UTTER_PREFIX = "utter_"
+EMERGENCY_TOPIC = "emergency"
+# Topics that are not "the subject we were talking about" for a follow-up like "and in Mexico?".
+NOT_A_FOLLOW_UP_TOPIC = {"delete_my_data"}
 MAX_SOURCES_SHOWN = 1  # the rest are in the store and the export; a phone screen is small
 
 
 class ResponseGenerator:
     def __init__(
-        self, sessions: sessionmaker[Session], phrases: Phrasebook, languages: LanguageTable
+        self,
+        sessions: sessionmaker[Session],
+        phrases: Phrasebook,
+        languages: LanguageTable,
+        gazetteer: Gazetteer | None = None,
     ) -> None:
         self._sessions = sessions
         self._phrases = phrases
         self._languages = languages
+        self._gazetteer = gazetteer or Gazetteer(names={}, spellings={})
         # Responses that are more than one phrase: a phrase plus generated buttons.
         self._composed: dict[str, Callable[[Session, str, dict[str, Any]], Reply]] = {
             "greet": lambda s, lang, _a: self._with_menu(s, "greet", lang),
@@ -58,7 +67,13 @@ class ResponseGenerator:
                 return self._composed[name](session, language, arguments)
             variant = lookup.find_variant(session, name, language, self._languages.default, country)
             if variant is not None:
-                return self._topic_reply(session, variant, language)
+                if conversation is not None and name not in NOT_A_FOLLOW_UP_TOPIC:
+                    conversation.last_topic = name
+                    session.commit()
+                reply = self._topic_reply(session, variant, language)
+                if name == EMERGENCY_TOPIC and country is None:
+                    return self._ask_country(session, reply, language)
+                return reply
             if self._phrases.has(name):
                 return Reply(text=self._phrases.get(name, language))
             log.error("no words for response %s; sending the fallback", response)
@@ -69,6 +84,23 @@ class ResponseGenerator:
         source_lines = [f"{label}: {s.title} {s.url}" for s in variant.sources[:MAX_SOURCES_SHOWN]]
         text = "\n\n".join([variant.body.strip(), "\n".join(source_lines)])
         buttons = [Button(title=o["title"], payload=o["payload"]) for o in variant.options]
+        return Reply(text=text, buttons=buttons)
+
+    def _ask_country(self, session: Session, reply: Reply, language: str) -> Reply:
+        """Unknown country: one short question, with the countries we have numbers for."""
+        scoped = lookup.scoped_countries(session, EMERGENCY_TOPIC)
+        ordered = [code for code in self._gazetteer.names if code in scoped]
+        ordered += sorted(scoped - set(ordered))
+        if not ordered:
+            return reply
+        buttons = [
+            Button(
+                title=self._gazetteer.name(code, language, self._languages.default),
+                payload="/country" + json.dumps({"country": code}),
+            )
+            for code in ordered
+        ]
+        text = f"{reply.text}\n\n*{self._phrases.get('which_country', language)}*"
         return Reply(text=text, buttons=buttons)
 
     def _with_menu(self, session: Session, phrase_key: str, language: str) -> Reply:

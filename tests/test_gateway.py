@@ -84,3 +84,44 @@ def test_nlg_endpoint_answers_rasa_shape(client):
     )
     assert response.status_code == 200
     assert response.json()["text"]
+
+
+def _html(response) -> str:
+    return " ".join(m["html"] for m in response.json()["messages"])
+
+
+def test_emergency_is_answered_without_rasa_and_asks_for_the_country(client, phrases):
+    response = client.post(
+        "/chat/messages", json={"text": "yo kenbe m, m pa ka soti, ede m souple"}
+    )
+    body = response.json()
+    assert body["language"] == "ht"
+    assert phrases.get("which_country", "ht") in _html(response)
+    payloads = [b["payload"] for b in body["messages"][0]["buttons"]]
+    assert '/country{"country": "PA"}' in payloads
+    assert '/country{"country": "MX"}' in payloads
+
+    panama = client.post("/chat/messages", json={"text": '/country{"country": "PA"}'})
+    assert "911" in _html(panama)
+    assert phrases.get("which_country", "ht") not in _html(panama)
+
+
+def test_a_place_named_in_the_emergency_scopes_the_answer(client):
+    response = client.post(
+        "/chat/messages", json={"text": "m nan Meksik, yo kenbe m, ede m souple"}
+    )
+    html = _html(response)
+    assert "911" in html
+    assert "Meksik" in html
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ['/country{"country": "pa"}', "/country{not json}", '/country{"country": 5}'],
+    ids=["lower-case-code", "broken-json", "not-a-string"],
+)
+def test_malformed_country_payloads_are_not_trusted(client, phrases, payload):
+    response = client.post("/chat/messages", json={"text": payload})
+    assert response.status_code == 200
+    # Not taken as a country: it goes on to Rasa like any payload (down here), no scoped answer.
+    assert phrases.get("unavailable", "en").split(".")[0] in _html(response)

@@ -13,8 +13,8 @@ SUPPORTED = ["en", "fr", "ht"]
 @pytest.mark.parametrize(
     ("detection", "expected"),
     [
-        (Detection("es", 0.99, 5), True),
-        (Detection("es", 0.99, 1), False),  # "hola" alone is not enough to give up
+        (Detection("es", 0.9995, 6), True),
+        (Detection("es", 0.999, 2), False),  # "la persona" could be French: not enough
         (Detection("es", 0.6, 5), False),  # unsure: let Rasa try
         (Detection("ht", 0.99, 5), False),
         (Detection(None, 0.0, 0), False),

@@ -52,3 +52,14 @@ def menu_entries(session: Session, language: str, fallback_language: str) -> lis
         if variant is not None:
             entries.append((topic.name, variant.title))
     return entries
+
+
+def scoped_countries(session: Session, topic: str) -> set[str]:
+    """Countries that have their own item for this topic (e.g. emergency numbers)."""
+    return set(
+        session.scalars(
+            select(ContentItem.country).where(
+                ContentItem.topic_name == topic, ContentItem.country.is_not(None)
+            )
+        ).all()
+    )

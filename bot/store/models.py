@@ -96,7 +96,7 @@ class ContentSource(Base):
 
 
 class Conversation(Base):
-    """What the assistant keeps about a person: nothing but a pseudonym and two choices.
+    """What the assistant keeps about a person: a pseudonym, language, country, last topic.
 
     No phone number, no Telegram id, no message text. `delete_my_data` removes the row.
     """
@@ -108,6 +108,8 @@ class Conversation(Base):
     # "detected" may be overridden by a confident detection; "chosen" only by the person.
     language_source: Mapped[str] = mapped_column(String(16), default="detected")
     country: Mapped[str | None] = mapped_column(String(2), default=None)
+    # The topic last answered, so "and in Mexico?" can repeat it for another country.
+    last_topic: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_utcnow, onupdate=_utcnow

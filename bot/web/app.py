@@ -26,9 +26,11 @@ from bot.langid import build_detector
 from bot.languages import load_languages
 from bot.nlg import ResponseGenerator
 from bot.phrases import Phrasebook
+from bot.places import build_place_finder, load_gazetteer
 from bot.pseudonym import pseudonymise
 from bot.rasa_client import RasaClient
 from bot.replies import Reply
+from bot.safety.detector import build_detector as build_emergency_detector
 from bot.store.db import session_factory, upgrade
 from bot.web import health
 
@@ -43,7 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     languages = load_languages(settings.translations_dir)
     phrases = Phrasebook(settings.translations_dir, languages)
     sessions = session_factory(settings.database_url)
-    generator = ResponseGenerator(sessions, phrases, languages)
+    generator = ResponseGenerator(
+        sessions, phrases, languages, load_gazetteer(settings.gazetteer_path)
+    )
     pseudonym_key = settings.resolved_pseudonym_key()
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
@@ -62,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 phrases=phrases,
                 languages=languages,
                 generator=generator,
+                places=build_place_finder(settings.gazetteer_path),
+                emergencies=build_emergency_detector(settings.emergency_patterns_path),
             )
             yield
 

@@ -20,17 +20,18 @@ LANGUAGES = load_languages(REPO_ROOT / "translations")
 PHRASES = Phrasebook(REPO_ROOT / "translations", LANGUAGES)
 
 
-def stored_body(database_url: str, topic: str, language: str) -> str:
+def stored_body_for(database_url: str, topic: str, language: str, country: str | None) -> str:
+    scope = ContentItem.country.is_(None) if country is None else ContentItem.country == country
     with session_scope(database_url) as session:
         return session.scalar(
             select(ContentVariant.body)
             .join(ContentItem)
-            .where(
-                ContentItem.topic_name == topic,
-                ContentItem.country.is_(None),
-                ContentVariant.language == language,
-            )
+            .where(ContentItem.topic_name == topic, scope, ContentVariant.language == language)
         )
+
+
+def stored_body(database_url: str, topic: str, language: str) -> str:
+    return stored_body_for(database_url, topic, language, None)
 
 
 def first_line(markdown: str) -> str:
@@ -152,3 +153,14 @@ def test_a_mixed_kreyol_french_message_is_understood(running, person):
     assert person.language in {"ht", "fr"}
     expected = first_line(stored_body(running.database_url, "shelter_food", person.language))
     assert expected in plain(reply[0]["html"])
+
+
+def test_a_place_scopes_the_answer_and_a_follow_up_moves_it(running, person):
+    answer = person.says("m nan Panyama, yo pran paspò m")
+    assert person.language == "ht"
+    panama = first_line(stored_body_for(running.database_url, "trafficking", "ht", "PA"))
+    assert panama in plain(answer[0]["html"])
+
+    follow_up = person.says("e nan Meksik?")
+    mexico = first_line(stored_body_for(running.database_url, "trafficking", "ht", "MX"))
+    assert mexico in plain(follow_up[0]["html"])

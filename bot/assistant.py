@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.conversation_language import identify, is_unsupported, next_language
 from bot.langid import LanguageDetector
-from bot.languages import LanguageTable
+from bot.languages import LanguageTable, fold
 from bot.nlg import EMERGENCY_TOPIC, ResponseGenerator
 from bot.phrases import Phrasebook
 from bot.places import PlaceFinder
@@ -33,6 +33,12 @@ _WORD = re.compile(r"[^\W\d_]+|\?")
 def is_payload(text: str) -> bool:
     """A button's payload (`/trafficking`, `/change_language{"language": "fr"}`), not prose."""
     return text.startswith("/")
+
+
+def for_nlu(text: str) -> str:
+    """Prose goes to Rasa folded (lower case, no accents), the way most people type and most
+    training examples are written: "yo pran paspò m" and "yo pran paspo m" must mean the same."""
+    return text if is_payload(text) else fold(text)
 
 
 def country_from_payload(text: str) -> str | None:
@@ -76,7 +82,7 @@ class Assistant:
         if prose and self.emergencies.match(text):
             # Safety does not depend on the model: the answer goes out now, Rasa or not.
             return [await run_in_threadpool(self._emergency_answer, pseudonym)]
-        message = f"/{follow_up}" if follow_up else text
+        message = f"/{follow_up}" if follow_up else for_nlu(text)
         try:
             return await self.rasa.send(pseudonym, message, metadata={"language": language})
         except RasaUnavailable:

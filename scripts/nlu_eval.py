@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.languages import fold
 from bot.training import RASA_BIN, rasa_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,12 +33,12 @@ REPORT = REPO / "docs" / "nlu-report.md"
 PIPELINES = {
     "chosen": (
         REPO / "config.yml",
-        "config.yml: accent folding, word + char_wb 2-4 counts, "
+        "config.yml: word + char_wb 2-4 counts, "
         "DIET with one 128-wide transformer layer, 60 epochs",
     ),
-    "no_accent_folding": (
-        REPO / "scripts/pipelines/no_accent_folding.yml",
-        "the chosen pipeline without the AccentFolder",
+    "accent_folding": (
+        REPO / "scripts/pipelines/accent_folding.yml",
+        "the chosen pipeline with our AccentFolder in front",
     ),
     "rasa_default_diet": (
         REPO / "scripts/pipelines/rasa_default_diet.yml",
@@ -60,7 +61,7 @@ class Prediction:
 class PipelineResult:
     name: str
     description: str
-    train_seconds: float
+    train_seconds: float | None  # None: not recorded for this run
     model_mb: float
     predictions: list[Prediction] = field(default_factory=list)
     entity_f1: float | None = None
@@ -76,7 +77,7 @@ def combined_heldout(target: Path) -> dict[str, str]:
                 example = line.strip().removeprefix("- ").strip()
                 if example:
                     blocks[block["intent"]].append(example)
-                    language_of[_plain(example)] = path.stem
+                    language_of[_key(_plain(example))] = path.stem
     data = {
         "version": "3.1",
         "nlu": [
@@ -86,6 +87,12 @@ def combined_heldout(target: Path) -> dict[str, str]:
     }
     target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     return language_of
+
+
+def _key(text: str) -> str:
+    """How a message is matched back to its language file: Rasa reports the text after our
+    AccentFolder ran, so compare folded, lower-case, space-normalised text."""
+    return " ".join(fold(text).split())
 
 
 def _plain(example: str) -> str:
@@ -131,6 +138,8 @@ def evaluate(
     )
     train_seconds = time.monotonic() - started
     model = out / "model" / f"{name}.tar.gz"
+    meta = {"train_seconds": train_seconds, "model_mb": model.stat().st_size / 1e6}
+    (out / "meta.json").write_text(json.dumps(meta))
     run(
         [
             str(RASA_BIN),
@@ -146,14 +155,24 @@ def evaluate(
             "--no-plot",
         ]
     )
-    result = PipelineResult(name, description, train_seconds, model.stat().st_size / 1e6)
+    return read_results(name, description, out, language_of)
+
+
+def read_results(
+    name: str, description: str, out: Path, language_of: dict[str, str]
+) -> PipelineResult:
+    """A pipeline's figures from the files Rasa and `evaluate` left in `out`."""
+    meta = json.loads((out / "meta.json").read_text()) if (out / "meta.json").exists() else {}
+    models = sorted((out / "model").glob("*.tar.gz"))
+    model_mb = meta.get("model_mb") or (models[0].stat().st_size / 1e6 if models else 0.0)
+    result = PipelineResult(name, description, meta.get("train_seconds"), model_mb)
     for file in ("intent_successes.json", "intent_errors.json"):
         path = out / "results" / file
         for entry in json.loads(path.read_text()) if path.exists() else []:
             prediction = entry.get("intent_prediction") or {}
             result.predictions.append(
                 Prediction(
-                    language=language_of.get(entry["text"].strip(), "?"),
+                    language=language_of.get(_key(entry["text"]), "?"),
                     text=entry["text"],
                     expected=entry["intent"],
                     predicted=prediction.get("name") or "None",
@@ -202,6 +221,10 @@ def by_language(predictions: list[Prediction]) -> dict[str, list[Prediction]]:
     return dict(sorted(groups.items()))
 
 
+def _minutes(seconds: float | None) -> str:
+    return f"{seconds / 60:.1f} min" if seconds is not None else "not recorded"
+
+
 def render(results: list[PipelineResult]) -> str:
     languages = sorted({p.language for r in results for p in r.predictions})
     chosen = (
@@ -233,7 +256,7 @@ def render(results: list[PipelineResult]) -> str:
         lines.append(
             f"| **{r.name}**: {r.description} | "
             + " | ".join(cells)
-            + f" | {entity} | {r.train_seconds / 60:.1f} min | {r.model_mb:.1f} MB |"
+            + f" | {entity} | {_minutes(r.train_seconds)} | {r.model_mb:.1f} MB |"
         )
     groups = by_language(chosen.predictions)
     intents = sorted({p.expected for p in chosen.predictions})
@@ -297,17 +320,29 @@ def render(results: list[PipelineResult]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(PIPELINES), action="append")
+    parser.add_argument("--work-dir", help="keep models and Rasa's result files here")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="no training: rewrite the report from the results kept in --work-dir",
+    )
     args = parser.parse_args()
     names = args.only or list(PIPELINES)
     with tempfile.TemporaryDirectory(prefix="nlu-eval-") as tmp:
-        work = Path(tmp)
+        work = Path(args.work_dir) if args.work_dir else Path(tmp)
         heldout = work / "heldout.yml"
         language_of = combined_heldout(heldout)
         results = []
         for name in names:
             config, description = PIPELINES[name]
-            print(f"{name}: training and testing...", flush=True)
-            result = evaluate(name, config, description, heldout, language_of, work)
+            if args.render_only:
+                if not (work / name / "results").exists():
+                    print(f"{name}: no results kept in {work}, left out")
+                    continue
+                result = read_results(name, description, work / name, language_of)
+            else:
+                print(f"{name}: training and testing...", flush=True)
+                result = evaluate(name, config, description, heldout, language_of, work)
             for lang, group in by_language(result.predictions).items():
                 print(f"  {lang}: accuracy {accuracy(group):.3f}, macro-F1 {macro_f1(group):.3f}")
             results.append(result)

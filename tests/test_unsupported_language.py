@@ -22,3 +22,10 @@ SUPPORTED = ["en", "fr", "ht"]
 )
 def test_unsupported_only_when_confident(detection, expected):
     assert is_unsupported(detection, SUPPORTED) is expected
+
+
+def test_prose_reaches_rasa_folded_and_payloads_untouched():
+    from bot.assistant import for_nlu
+
+    assert for_nlu("Yo pran PASPÒ m") == "yo pran paspo m"
+    assert for_nlu('/change_language{"language": "ht"}') == '/change_language{"language": "ht"}'

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,11 +38,11 @@ class RunningStack:
         return self.stack.ports.url(self.stack.ports.gateway)
 
 
-@pytest.fixture(scope="session")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+@contextmanager
+def running_stack(run_dir: Path) -> Iterator[RunningStack]:
+    """Every process, on free ports, with a fresh store holding the seed content."""
     if not model_path().exists():
         pytest.fail("no trained model in models/: `make test` trains it first")
-    run_dir = tmp_path_factory.mktemp("stack")
     database_url = f"sqlite:///{run_dir / 'store.sqlite3'}"
     upgrade(database_url)
     with session_scope(database_url) as session:
@@ -56,6 +58,12 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         yield RunningStack(stack, database_url)
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with running_stack(tmp_path_factory.mktemp("stack")) as stack:
+        yield stack
 
 
 class Person:

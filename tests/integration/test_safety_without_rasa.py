@@ -8,12 +8,9 @@ import httpx
 import pytest
 
 from bot.config import REPO_ROOT
-from bot.content.io import import_directory
 from bot.languages import load_languages
 from bot.phrases import Phrasebook
-from bot.stack import Ports, Stack
-from bot.store.db import session_scope, upgrade
-from tests.integration.conftest import plain
+from tests.integration.conftest import plain, running_stack
 
 pytestmark = pytest.mark.integration
 PHRASES = Phrasebook(REPO_ROOT / "translations", load_languages(REPO_ROOT / "translations"))
@@ -21,23 +18,10 @@ PHRASES = Phrasebook(REPO_ROOT / "translations", load_languages(REPO_ROOT / "tra
 
 @pytest.fixture(scope="module")
 def gateway_alone(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("no-rasa")
-    database_url = f"sqlite:///{run_dir / 'store.sqlite3'}"
-    upgrade(database_url)
-    with session_scope(database_url) as session:
-        import_directory(session, REPO_ROOT / "content", load_languages(REPO_ROOT / "translations"))
-    stack = Stack(
-        ports=Ports.free(),
-        run_dir=run_dir,
-        env={"DATABASE_URL": database_url, "PSEUDONYM_KEY": "k"},
-    )
-    stack.start()
-    try:
-        stack.wait_ready()
-        stack.stop(("rasa", "actions"))
-        yield stack
-    finally:
-        stack.stop()
+    """The whole stack started, then Rasa and the action server stopped."""
+    with running_stack(tmp_path_factory.mktemp("no-rasa")) as running:
+        running.stack.stop(("rasa", "actions"))
+        yield running.stack
 
 
 def test_health_names_the_stopped_parts(gateway_alone):

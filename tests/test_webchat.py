@@ -23,3 +23,14 @@ def test_bullets_paragraphs_and_links():
 def test_buttons_keep_title_and_payload():
     rendered = render(Reply("Hi", [Button("Meni", "/menu")]))
     assert rendered.as_json()["buttons"] == [{"title": "Meni", "payload": "/menu"}]
+
+
+def test_a_heading_line_then_bullets_reads_as_a_list():
+    html = str(
+        to_html("*Warning signs:*\n- passport taken\n- a debt you cannot pay\nAsk for help.")
+    )
+    assert html == (
+        "<p><strong>Warning signs:</strong></p>"
+        "<ul><li>passport taken</li><li>a debt you cannot pay</li></ul>"
+        "<p>Ask for help.</p>"
+    )

@@ -25,15 +25,27 @@ def _inline(escaped_line: str) -> str:
     return _URL.sub(r'<a href="\1" rel="noopener noreferrer" target="_blank">\1</a>', line)
 
 
+def _paragraph(lines: list[str]) -> str:
+    """Text lines joined by <br>; each run of "- " lines becomes one <ul>."""
+    parts: list[str] = []
+    bullets: list[str] = []
+    for line in lines + [""]:
+        if line.startswith("- "):
+            bullets.append(f"<li>{_inline(line[2:])}</li>")
+            continue
+        if bullets:
+            parts.append("<ul>" + "".join(bullets) + "</ul>")
+            bullets = []
+        if line:
+            parts.append(f"<p>{_inline(line)}</p>")
+    return "".join(parts)
+
+
 def to_html(text: str) -> Markup:
     blocks = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         lines = [escape(line.strip(), quote=True) for line in paragraph.splitlines()]
-        if all(line.startswith("- ") for line in lines if line):
-            items = "".join(f"<li>{_inline(line[2:])}</li>" for line in lines if line)
-            blocks.append(f"<ul>{items}</ul>")
-        else:
-            blocks.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
+        blocks.append(_paragraph([line for line in lines if line]))
     return Markup("".join(blocks))  # noqa: S704 - built from escaped text only
 
 

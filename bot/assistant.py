@@ -79,8 +79,9 @@ class Assistant:
             # every language we speak, rather than answer a guess in the wrong language.
             return [self.generator.language_menu_for_everyone()]
         language, follow_up = await run_in_threadpool(self._remember, pseudonym, text)
-        if prose and self.emergencies.match(text):
-            # Safety does not depend on the model: the answer goes out now, Rasa or not.
+        if prose and (self.emergencies.match(text) or follow_up == EMERGENCY_TOPIC):
+            # Safety does not depend on the model: the answer goes out now, Rasa or not; also
+            # when the person answers "which country?" by typing it ("Meksik") instead of a tap.
             return [await run_in_threadpool(self._emergency_answer, pseudonym)]
         message = f"/{follow_up}" if follow_up else for_nlu(text)
         try:

@@ -125,3 +125,11 @@ def test_malformed_country_payloads_are_not_trusted(client, phrases, payload):
     assert response.status_code == 200
     # Not taken as a country: it goes on to Rasa like any payload (down here), no scoped answer.
     assert phrases.get("unavailable", "en").split(".")[0] in _html(response)
+
+
+def test_typing_the_country_after_an_emergency_answers_without_rasa(client):
+    client.post("/chat/messages", json={"text": "yo kenbe m, m pa ka soti, ede m souple"})
+    response = client.post("/chat/messages", json={"text": "Meksik"})
+    html = _html(response)
+    assert "911" in html
+    assert "Meksik" in html

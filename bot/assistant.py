@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.conversation_language import identify, is_unsupported, next_language
-from bot.langid import LanguageDetector
+from bot.langid import Detection, LanguageDetector
 from bot.languages import LanguageTable, fold
 from bot.nlg import EMERGENCY_TOPIC, ResponseGenerator
 from bot.phrases import Phrasebook
@@ -74,11 +74,12 @@ class Assistant:
             await run_in_threadpool(self._set_country, pseudonym, country)
             return [await run_in_threadpool(self._emergency_answer, pseudonym)]
         prose = not is_payload(text)
-        if prose and is_unsupported(self.detector.detect(text), self.languages.codes):
+        detection = identify(self.detector, self.languages, text) if prose else None
+        if detection is not None and is_unsupported(detection, self.languages.codes):
             # A Spanish message before we have Spanish content: say what we can do, in
             # every language we speak, rather than answer a guess in the wrong language.
             return [self.generator.language_menu_for_everyone()]
-        language, follow_up = await run_in_threadpool(self._remember, pseudonym, text)
+        language, follow_up = await run_in_threadpool(self._remember, pseudonym, text, detection)
         if prose and (self.emergencies.match(text) or follow_up == EMERGENCY_TOPIC):
             # Safety does not depend on the model: the answer goes out now, Rasa or not; also
             # when the person answers "which country?" by typing it ("Meksik") instead of a tap.
@@ -101,14 +102,16 @@ class Assistant:
         with self.sessions() as session, session.begin():
             conversations.get_or_create(session, pseudonym).country = country
 
-    def _remember(self, pseudonym: str, text: str) -> tuple[str, str | None]:
+    def _remember(
+        self, pseudonym: str, text: str, detection: Detection | None
+    ) -> tuple[str, str | None]:
         """Update language and place; return the language and, for a follow-up such as
-        "e nan Meksik?", the last topic to answer again for the new place."""
+        "e nan Meksik?", the last topic to answer again for the new place. `detection` is
+        None for a button payload, which changes neither."""
         with self.sessions() as session, session.begin():
             conversation = conversations.get_or_create(session, pseudonym)
-            if is_payload(text):
+            if detection is None:
                 return self.languages.resolve(conversation.language), None
-            detection = identify(self.detector, self.languages, text)
             switched = next_language(conversation.language, detection)
             if switched is not None and switched in self.languages.codes:
                 conversation.language = switched

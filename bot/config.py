@@ -36,6 +36,25 @@ class Settings(BaseSettings):
 
     default_language: str = "en"
 
+    # WhatsApp through Twilio (docs/channels.md). Without an auth token the webhook refuses all.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    whatsapp_from: str | None = None  # our sender, "whatsapp:+14155238886"
+    # twiml: the answer rides in the webhook's response; rest: acknowledged at once, answered
+    # through the Messages API from the persisted outbox (needed for content templates).
+    whatsapp_reply: Literal["twiml", "rest"] = "twiml"
+    # Twilio content templates for buttons, by kind and number of options, e.g.
+    # {"quick-reply:3": "HX...", "list-picker:10": "HX..."} (docs/channels.md); JSON in the env.
+    whatsapp_content_templates: dict[str, str] = {}
+    # The approved template that carries a message outside WhatsApp's 24-hour window.
+    whatsapp_window_template: str | None = None
+
+    # Telegram through python-telegram-bot (docs/channels.md).
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+
     @property
     def gazetteer_path(self) -> Path:
         return self.content_dir / "places" / "gazetteer.yml"
@@ -50,7 +69,14 @@ class Settings(BaseSettings):
     def _refuse_missing_secrets_in_production(self) -> Settings:
         if self.environment == "production" and not self.pseudonym_key:
             raise ValueError("PSEUDONYM_KEY must be set in production")
+        if self.telegram_bot_token and self.public_base_url and not self.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set for a Telegram webhook")
         return self
+
+    @property
+    def telegram_polling(self) -> bool:
+        """Polling on a laptop (no public address); the webhook everywhere else."""
+        return bool(self.telegram_bot_token) and not self.public_base_url
 
     def resolved_pseudonym_key(self) -> bytes:
         """The HMAC key for pseudonyms; in development a random key kept under var/.

@@ -11,7 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -110,7 +120,73 @@ class Conversation(Base):
     country: Mapped[str | None] = mapped_column(String(2), default=None)
     # The topic last answered, so "and in Mexico?" can repeat it for another country.
     last_topic: Mapped[str | None] = mapped_column(String(64), default=None)
+    # STOP / SISPANN / ARRÊT: nothing is sent until the person writes START again.
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # WhatsApp's 24-hour window opens with each message the person sends (time only, no text).
+    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+    # The quick replies last offered as numbered text, so that "2" means the second one.
+    offered_options: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_utcnow, onupdate=_utcnow
     )
+
+
+class ProcessedMessage(Base):
+    """A channel's message id seen once: a webhook retried by Twilio or Telegram is answered
+    once. Ids only (MessageSid, update_id), no sender and no text; purged after a few days."""
+
+    __tablename__ = "processed_messages"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class InboxMessage(Base):
+    """A message acknowledged before it was answered (WHATSAPP_REPLY=rest): kept until the
+    answer is in the outbox, so a restart in between loses nothing. Deleted once handled."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    # The raw address is needed to answer; it lives here only until the answer is queued.
+    address: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    readable: Mapped[bool] = mapped_column(Boolean, default=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class OutboxMessage(Base):
+    """One message to send through a channel's API, retried with backoff until it is sent.
+
+    The row is deleted once the platform accepted it; one that keeps failing is marked failed
+    and its address erased, so the database never keeps a phone number longer than a send.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The class of the last error or the HTTP status, never the platform's message text.
+    last_error: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class EventCount(Base):
+    """Counters without people in them: status callbacks ("status:delivered"), deep-link
+    referrals ("referral:<code>"), per channel. Numbers only, for the operator and partners."""
+
+    __tablename__ = "event_counts"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

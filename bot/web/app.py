@@ -6,6 +6,8 @@ Created by `create_app()` with no side effects at import; run with
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -21,6 +23,9 @@ from fastapi.templating import Jinja2Templates
 
 from bot.assistant import Assistant
 from bot.channels import webchat
+from bot.channels.consent import load_consent_words
+from bot.channels.outbox_worker import OutboxWorker
+from bot.channels.service import ChannelService
 from bot.config import Settings, get_settings
 from bot.langid import build_detector
 from bot.languages import load_languages
@@ -32,7 +37,7 @@ from bot.rasa_client import RasaClient
 from bot.replies import Reply
 from bot.safety.detector import build_detector as build_emergency_detector
 from bot.store.db import session_factory, upgrade
-from bot.web import health
+from bot.web import health, whatsapp_webhook
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
@@ -59,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         async with httpx.AsyncClient() as http:
             app.state.http = http
-            app.state.assistant = Assistant(
+            app.state.assistant = assistant = Assistant(
                 sessions=sessions,
                 rasa=RasaClient(settings.rasa_url, http, settings.rasa_timeout_seconds),
                 detector=detector,
@@ -69,10 +74,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 places=build_place_finder(settings.gazetteer_path),
                 emergencies=build_emergency_detector(settings.emergency_patterns_path),
             )
-            yield
+            app.state.channel_service = ChannelService(
+                sessions=sessions,
+                assistant=assistant,
+                phrases=phrases,
+                consent=load_consent_words(settings.translations_dir),
+                pseudonym_key=pseudonym_key,
+            )
+            app.state.outbox = worker = OutboxWorker(sessions)
+            whatsapp_webhook.start(app.state, settings)
+            sending = asyncio.create_task(worker.run())
+            try:
+                yield
+            finally:
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sending
 
     app = FastAPI(title="Route assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    app.include_router(whatsapp_webhook.router(settings))
 
     def chat_pseudonym(request: Request) -> tuple[str, str]:
         token = request.cookies.get(webchat.COOKIE_NAME) or secrets.token_urlsafe(24)

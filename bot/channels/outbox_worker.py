@@ -1,0 +1,93 @@
+"""Sends the outbox through each channel's API, with retries and backoff.
+
+One worker task per gateway. A message that fails with a retryable error (429, 5xx, network)
+waits (exponential backoff with jitter, or the platform's Retry-After) and blocks the later
+messages to the same person, so "(2/2)" never arrives before "(1/2)".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import Sender, SendError
+from bot.store import outbox
+from bot.store.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+IDLE_POLL_SECONDS = 1.0
+
+
+class OutboxWorker:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._senders: dict[str, Sender] = {}
+        self._wake = asyncio.Event()
+
+    def register(self, sender: Sender) -> None:
+        """A channel that sends through an API (WhatsApp in rest mode, Telegram)."""
+        self._senders[sender.channel] = sender
+
+    def wake(self) -> None:
+        """Something was queued: send now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One pass over every channel's queue; returns how many messages went out."""
+        sent = 0
+        for channel, sender in list(self._senders.items()):
+            sent += await self._drain(channel, sender)
+        return sent
+
+    async def _drain(self, channel: str, sender: Sender) -> int:
+        with self._sessions() as session:
+            rows = outbox.pending(session, channel)
+        sent = 0
+        blocked: set[str | None] = set()
+        for row in rows:
+            if row.address in blocked or not outbox.is_due(row):
+                blocked.add(row.address)
+                continue
+            if await self._send(sender, row):
+                sent += 1
+            else:
+                blocked.add(row.address)
+        return sent
+
+    async def _send(self, sender: Sender, row: OutboxMessage) -> bool:
+        error: SendError | None = None
+        try:
+            await sender.send(row.address or "", row.payload)
+        except SendError as caught:
+            error = caught
+        except Exception as unexpected:  # noqa: BLE001 - one bad message must not stop the queue
+            error = SendError(type(unexpected).__name__, retryable=True)
+        with self._sessions() as session, session.begin():
+            stored = session.get(OutboxMessage, row.id)
+            if stored is None:
+                return error is None
+            if error is None:
+                session.delete(stored)
+                return True
+            log.warning(
+                "%s send failed (%s), attempt %d", sender.channel, error.kind, stored.attempts + 1
+            )
+            if error.retryable:
+                outbox.retry_later(stored, error.kind, error.retry_after)
+            else:
+                outbox.give_up(stored, error.kind)
+        return False
+
+    async def run(self) -> None:
+        """Forever: drain, then sleep until woken or the poll interval passes."""
+        while True:
+            try:
+                await self.run_once()
+            except Exception:  # noqa: BLE001 - the database may be briefly locked; try again
+                log.exception("outbox pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+            self._wake.clear()

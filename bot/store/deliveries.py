@@ -1,0 +1,63 @@
+"""Deduplication of redelivered webhooks, and counters without people in them.
+
+Twilio and Telegram both deliver again when they think we missed a message. The id is
+inserted before anything is answered; the primary key makes the second insert fail, in one
+statement, so two concurrent deliveries cannot both pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.models import EventCount, ProcessedMessage
+
+KEEP_IDS_FOR = dt.timedelta(days=3)  # platforms stop redelivering long before this
+
+
+def first_delivery(session: Session, channel: str, external_id: str) -> bool:
+    """True the first time this channel's message id is seen (and remembers it)."""
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(ProcessedMessage).values(channel=channel, external_id=external_id[:64])
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def forget_old_ids(session: Session, now: dt.datetime | None = None) -> int:
+    cutoff = (now or dt.datetime.now(dt.UTC)) - KEEP_IDS_FOR
+    result = session.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < cutoff))
+    return result.rowcount or 0
+
+
+def count_event(session: Session, channel: str, event: str) -> None:
+    """+1 on a counter such as ("whatsapp", "status:delivered") or ("telegram", "referral:x")."""
+    event = event[:64]
+    increment = (
+        update(EventCount)
+        .where(EventCount.channel == channel, EventCount.event == event)
+        .values(count=EventCount.count + 1)
+    )
+    if session.execute(increment).rowcount:
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(EventCount).values(channel=channel, event=event, count=1))
+    except IntegrityError:  # another request created it first
+        session.execute(increment)
+
+
+def event_counts(session: Session, channel: str, prefix: str = "") -> dict[str, int]:
+    """Counters of a channel whose name starts with `prefix`, the prefix removed."""
+    rows = session.execute(
+        select(EventCount.event, EventCount.count).where(
+            EventCount.channel == channel, EventCount.event.startswith(prefix)
+        )
+    )
+    return {str(event).removeprefix(prefix): int(count) for event, count in rows.tuples()}

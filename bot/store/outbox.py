@@ -1,0 +1,99 @@
+"""The persisted queues between a webhook and a platform's API: inbox and outbox rows.
+
+Rows, not an in-memory queue: a message acknowledged to Twilio but not yet answered, or an
+answer not yet accepted by the platform, survives a restart. A broker (Redis, RabbitMQ) would
+add a service to run for no gain at our volume; the scale issue may swap this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store.models import InboxMessage, OutboxMessage
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY_SECONDS = 2.0
+LONGEST_WAIT_SECONDS = 300.0
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential with full jitter (2, 4, 8... s, at most 5 min); a Retry-After wins."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), LONGEST_WAIT_SECONDS)
+    ceiling = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), LONGEST_WAIT_SECONDS)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def receive(session: Session, channel: str, address: str, text: str, readable: bool) -> int:
+    row = InboxMessage(channel=channel, address=address, text=text, readable=readable)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def inbox_ids(session: Session, channel: str) -> list[int]:
+    rows = session.scalars(
+        select(InboxMessage.id).where(InboxMessage.channel == channel).order_by(InboxMessage.id)
+    )
+    return list(rows)
+
+
+def enqueue(session: Session, channel: str, address: str, payloads: list[dict[str, Any]]) -> None:
+    for payload in payloads:
+        session.add(OutboxMessage(channel=channel, address=address, payload=payload))
+
+
+def pending(session: Session, channel: str, limit: int = 200) -> list[OutboxMessage]:
+    """Messages not yet sent, oldest first: the worker keeps each person's messages in order."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.failed.is_(False))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back without their zone; everything we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def is_due(row: OutboxMessage, now: dt.datetime | None = None) -> bool:
+    return as_utc(row.next_attempt_at) <= (now or _now())
+
+
+def retry_later(row: OutboxMessage, error: str, retry_after: float | None) -> None:
+    row.attempts += 1
+    row.last_error = error[:64]
+    if row.attempts >= MAX_ATTEMPTS:
+        give_up(row, error)
+        return
+    row.next_attempt_at = _now() + dt.timedelta(seconds=backoff_seconds(row.attempts, retry_after))
+
+
+def give_up(row: OutboxMessage, error: str) -> None:
+    """Kept for the operator to count and inspect, without the address or the words."""
+    row.failed = True
+    row.last_error = error[:64]
+    row.address = None
+    row.payload = {}
+
+
+def failed_count(session: Session, channel: str) -> int:
+    return len(
+        session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.channel == channel, OutboxMessage.failed.is_(True)
+            )
+        ).all()
+    )

@@ -1,0 +1,144 @@
+"""WHATSAPP_REPLY=rest against a local fake of Twilio's Messages API (real HTTP): the webhook
+is acknowledged at once, answers go out through the persisted outbox, retried on 429/5xx,
+given up on a permanent error, and resumed after a restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.config import REPO_ROOT
+from bot.content.io import import_directory
+from bot.stack import free_port
+from bot.store import outbox
+from bot.store.db import session_factory, session_scope, upgrade
+from bot.store.models import InboxMessage, OutboxMessage
+from tests.fakes.twilio_api import fake_twilio
+from tests.whatsapp_helpers import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    OUR_NUMBER,
+    PERSON,
+    message_form,
+    post_signed,
+)
+
+EMERGENCY_FR = "au secours on me retient, je ne peux pas sortir"
+
+
+@pytest.fixture
+def twilio():
+    with fake_twilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def rest_settings(settings, languages, twilio, monkeypatch):
+    settings.twilio_auth_token = AUTH_TOKEN
+    settings.twilio_account_sid = ACCOUNT_SID
+    settings.whatsapp_from = OUR_NUMBER
+    settings.whatsapp_reply = "rest"
+    settings.twilio_api_base = twilio.url
+    settings.public_base_url = "https://assistant.example.org"
+    settings.rasa_url = f"http://127.0.0.1:{free_port()}"
+    settings.action_server_url = f"http://127.0.0.1:{free_port()}"
+    # Retries after 0.1-0.2 s instead of seconds: the backoff shape is what is tested.
+    monkeypatch.setattr(outbox, "FIRST_RETRY_SECONDS", 0.2)
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        import_directory(session, REPO_ROOT / "content", languages)
+    return settings
+
+
+def gateway(settings) -> TestClient:
+    from bot.web.app import create_app
+
+    client = TestClient(create_app(settings), base_url="https://assistant.example.org")
+    return client
+
+
+def test_acknowledged_at_once_then_sent_through_the_messages_api(rest_settings, twilio):
+    with gateway(rest_settings) as client:
+        response = post_signed(client, message_form(EMERGENCY_FR))
+        assert response.status_code == 200
+        assert list(ET.fromstring(response.text).iter("Message")) == []
+        [sent] = twilio.recorder.wait_for(1)
+    assert sent.form["To"] == PERSON
+    assert sent.form["From"] == OUR_NUMBER
+    assert "Si vous êtes en danger" in sent.form["Body"] or "danger" in sent.form["Body"]
+    assert sent.form["StatusCallback"] == ("https://assistant.example.org/webhooks/whatsapp/status")
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(500, None), (503, None), (429, 1)])
+def test_a_failed_send_is_retried_until_it_goes_out_once(
+    rest_settings, twilio, status, retry_after
+):
+    twilio.recorder.fail_next(2, status, retry_after)
+    with gateway(rest_settings) as client:
+        post_signed(client, message_form(EMERGENCY_FR))
+        [sent] = twilio.recorder.wait_for(1, timeout=20)
+        time.sleep(0.5)
+        assert len(twilio.recorder.requests) == 1
+    assert sent.form["To"] == PERSON
+    with session_factory(rest_settings.database_url)() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_a_permanent_refusal_is_given_up_and_the_number_erased(rest_settings, twilio):
+    twilio.recorder.fail_next(1, 400)
+    with gateway(rest_settings) as client:
+        post_signed(client, message_form(EMERGENCY_FR))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with session_factory(rest_settings.database_url)() as session:
+                rows = session.scalars(select(OutboxMessage)).all()
+            if rows and rows[0].failed:
+                break
+            time.sleep(0.1)
+    [row] = rows
+    assert row.failed and row.address is None and row.payload == {}
+    assert row.last_error == "twilio 400"
+
+
+def test_a_restart_loses_nothing(rest_settings, twilio):
+    """What a previous run acknowledged (inbox) or queued (outbox) goes out after a restart."""
+    with session_scope(rest_settings.database_url) as session:
+        outbox.receive(session, "whatsapp", PERSON, EMERGENCY_FR, readable=True)
+        outbox.enqueue(session, "whatsapp", "whatsapp:+50937000002", [{"body": "queued before"}])
+    with gateway(rest_settings):
+        sent = twilio.recorder.wait_for(2, timeout=20)
+    assert {r.form["To"] for r in sent} == {PERSON, "whatsapp:+50937000002"}
+    with session_factory(rest_settings.database_url)() as session:
+        assert session.scalars(select(InboxMessage)).all() == []
+
+
+def test_one_persons_messages_keep_their_order_through_retries(rest_settings, twilio):
+    with session_scope(rest_settings.database_url) as session:
+        outbox.enqueue(session, "whatsapp", PERSON, [{"body": f"part {n}"} for n in range(1, 4)])
+    twilio.recorder.fail_next(1, 503)
+    with gateway(rest_settings):
+        sent = twilio.recorder.wait_for(3, timeout=20)
+    assert [r.form["Body"] for r in sent] == ["part 1", "part 2", "part 3"]
+
+
+def test_buttons_go_as_a_content_template_when_one_is_configured(rest_settings, twilio):
+    rest_settings.whatsapp_content_templates = {"list-picker:8": "HX" + "1" * 32}
+    with gateway(rest_settings) as client:
+        post_signed(client, message_form(EMERGENCY_FR))
+        [sent] = twilio.recorder.wait_for(1)
+    assert sent.form["ContentSid"] == "HX" + "1" * 32
+    assert '"2": "Colombie"' in sent.form["ContentVariables"]
+    assert '"3": "/country{\\"country\\": \\"CO\\"}"' in sent.form["ContentVariables"]
+
+
+def test_backoff_grows_and_respects_retry_after():
+    waits = [outbox.backoff_seconds(n) for n in range(1, 12)]
+    assert all(w <= outbox.LONGEST_WAIT_SECONDS for w in waits)
+    assert outbox.backoff_seconds(1) <= 2.0 < outbox.backoff_seconds(4)
+    assert outbox.backoff_seconds(1, retry_after=30) == 30
+    assert outbox.is_due(OutboxMessage(next_attempt_at=dt.datetime(2020, 1, 1)))

@@ -18,9 +18,11 @@ from bot.languages import load_languages
 from bot.stack import Ports, Stack
 from bot.store.db import session_scope, upgrade
 from bot.training import model_path
+from tests.whatsapp_helpers import AUTH_TOKEN
 
 _TAG = re.compile(r"<[^>]+>")
 INTEGRATION_KEY = "integration-test-key"
+TWILIO_TEST_TOKEN = AUTH_TOKEN
 
 
 def plain(fragment: str) -> str:
@@ -39,8 +41,11 @@ class RunningStack:
 
 
 @contextmanager
-def running_stack(run_dir: Path) -> Iterator[RunningStack]:
-    """Every process, on free ports, with a fresh store holding the seed content."""
+def running_stack(run_dir: Path, env: dict[str, str] | None = None) -> Iterator[RunningStack]:
+    """Every process, on free ports, with a fresh store holding the seed content.
+
+    Twilio webhooks are verified with the tests' token (TwiML mode: no outside server needed);
+    `env` adds settings, e.g. a fake Telegram Bot API's address."""
     if not model_path().exists():
         pytest.fail("no trained model in models/: `make test` trains it first")
     database_url = f"sqlite:///{run_dir / 'store.sqlite3'}"
@@ -50,7 +55,12 @@ def running_stack(run_dir: Path) -> Iterator[RunningStack]:
     stack = Stack(
         ports=Ports.free(),
         run_dir=run_dir,
-        env={"DATABASE_URL": database_url, "PSEUDONYM_KEY": INTEGRATION_KEY},
+        env={
+            "DATABASE_URL": database_url,
+            "PSEUDONYM_KEY": INTEGRATION_KEY,
+            "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
+            **(env or {}),
+        },
     )
     stack.start()
     try:

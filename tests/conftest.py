@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import REPO_ROOT, Settings
+from bot.content.io import import_directory
 from bot.languages import LanguageTable, load_languages
 from bot.phrases import Phrasebook
-from bot.store.db import get_engine, upgrade
+from bot.stack import free_port
+from bot.store.db import get_engine, session_scope, upgrade
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +61,18 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'app.sqlite3'}", pseudonym_key="test-key-not-secret"
     )
+
+
+@pytest.fixture
+def gateway_without_rasa(settings: Settings, languages: LanguageTable) -> Iterator[TestClient]:
+    """The gateway with the seed content and Rasa and the action server not running (real
+    closed ports): what every channel must survive, and all the fast path needs."""
+    settings.rasa_url = f"http://127.0.0.1:{free_port()}"
+    settings.action_server_url = f"http://127.0.0.1:{free_port()}"
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        import_directory(session, REPO_ROOT / "content", languages)
+    from bot.web.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        yield client

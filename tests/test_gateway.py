@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from bot.config import REPO_ROOT
-from bot.content.io import import_directory
-from bot.stack import free_port
-from bot.store.db import session_scope, upgrade
+from bot.store.db import session_scope
 from bot.store.models import Conversation
 
 
 @pytest.fixture
-def client(settings, languages):
-    settings.rasa_url = f"http://127.0.0.1:{free_port()}"
-    settings.action_server_url = f"http://127.0.0.1:{free_port()}"
-    upgrade(settings.database_url)
-    with session_scope(settings.database_url) as session:
-        import_directory(session, REPO_ROOT / "content", languages)
-    from bot.web.app import create_app
-
-    with TestClient(create_app(settings)) as client:
-        yield client
+def client(gateway_without_rasa):
+    return gateway_without_rasa
 
 
 def test_healthz_names_what_does_not_answer(client):

@@ -13,11 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.config import REPO_ROOT
-from bot.content.io import import_directory
-from bot.stack import free_port
 from bot.store import deliveries
-from bot.store.db import session_factory, session_scope, upgrade
+from bot.store.db import session_factory
 from bot.store.models import Conversation, ProcessedMessage
 from tests.whatsapp_helpers import AUTH_TOKEN, PERSON, message_form, post_signed, signature
 
@@ -32,17 +29,9 @@ def bodies(response) -> list[str]:
 
 
 @pytest.fixture
-def whatsapp(settings, languages):
-    settings.twilio_auth_token = AUTH_TOKEN
-    settings.rasa_url = f"http://127.0.0.1:{free_port()}"
-    settings.action_server_url = f"http://127.0.0.1:{free_port()}"
-    upgrade(settings.database_url)
-    with session_scope(settings.database_url) as session:
-        import_directory(session, REPO_ROOT / "content", languages)
-    from bot.web.app import create_app
-
-    with TestClient(create_app(settings)) as client:
-        yield client
+def whatsapp(settings, gateway_without_rasa):
+    settings.twilio_auth_token = AUTH_TOKEN  # read on each request, like every setting
+    return gateway_without_rasa
 
 
 def conversations_count(settings) -> int:

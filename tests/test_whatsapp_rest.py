@@ -142,3 +142,14 @@ def test_backoff_grows_and_respects_retry_after():
     assert outbox.backoff_seconds(1) <= 2.0 < outbox.backoff_seconds(4)
     assert outbox.backoff_seconds(1, retry_after=30) == 30
     assert outbox.is_due(OutboxMessage(next_attempt_at=dt.datetime(2020, 1, 1)))
+
+
+def test_webhook_ids_are_forgotten_after_three_days(sessions):
+    from bot.store import deliveries
+
+    now = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    with sessions() as session, session.begin():
+        assert deliveries.first_delivery(session, "whatsapp", "SMold")
+        assert not deliveries.first_delivery(session, "whatsapp", "SMold")
+        assert deliveries.forget_old_ids(session, now + dt.timedelta(days=4)) == 1
+        assert deliveries.first_delivery(session, "whatsapp", "SMold")

@@ -14,11 +14,12 @@ import logging
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Sender, SendError
-from bot.store import outbox
+from bot.store import deliveries, outbox
 from bot.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 1.0
+FORGET_IDS_EVERY_SECONDS = 3600.0
 
 
 class OutboxWorker:
@@ -81,11 +82,22 @@ class OutboxWorker:
                 outbox.give_up(stored, error.kind)
         return False
 
+    def forget_old_ids(self) -> int:
+        """Webhook ids older than the platforms' redelivery horizon are not needed any more."""
+        with self._sessions() as session, session.begin():
+            return deliveries.forget_old_ids(session)
+
     async def run(self) -> None:
-        """Forever: drain, then sleep until woken or the poll interval passes."""
+        """Forever: drain, then sleep until woken or the poll interval passes; once an hour,
+        forget old webhook ids (the gateway's only other periodic chore, so it lives here)."""
+        loop = asyncio.get_running_loop()
+        next_forget = loop.time()
         while True:
             try:
                 await self.run_once()
+                if loop.time() >= next_forget:
+                    next_forget = loop.time() + FORGET_IDS_EVERY_SECONDS
+                    await asyncio.to_thread(self.forget_old_ids)
             except Exception:  # noqa: BLE001 - the database may be briefly locked; try again
                 log.exception("outbox pass failed")
             with contextlib.suppress(TimeoutError):

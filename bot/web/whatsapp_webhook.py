@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -28,6 +29,7 @@ from bot.store.models import InboxMessage
 log = logging.getLogger(__name__)
 MAX_FORM_BYTES = 64 * 1024  # a Twilio message webhook is a few hundred bytes
 TWIML_TYPE = "application/xml"
+Parsed = TypeVar("Parsed")
 
 
 def _twiml(payloads: list[dict[str, Any]] | None = None) -> Response:
@@ -57,6 +59,22 @@ def _signed(request: Request, settings: Settings, form: dict[str, str]) -> bool:
     url = whatsapp.signature_url(settings.public_base_url, str(request.url), path)
     signature = request.headers.get("x-twilio-signature", "")
     return whatsapp.is_signed(settings.twilio_auth_token, url, form, signature)
+
+
+async def _verified(
+    request: Request, settings: Settings, parse: Callable[[dict[str, str]], Parsed]
+) -> Parsed | Response:
+    """Twilio's form parsed, or the 4xx for a body that is not a form, a wrong signature, or
+    a signed form that lacks what this webhook carries."""
+    form = await _read_form(request)
+    if isinstance(form, Response):
+        return form
+    if not _signed(request, settings, form):
+        return _refuse(403, "invalid or missing X-Twilio-Signature")
+    try:
+        return parse(form)
+    except whatsapp.MalformedWebhook as error:
+        return _refuse(400, str(error))
 
 
 class RestReplies:
@@ -167,15 +185,10 @@ def router(settings: Settings) -> APIRouter:
 
     @api.post("/webhooks/whatsapp")
     async def message(request: Request) -> Response:
-        form = await _read_form(request)
-        if isinstance(form, Response):
-            return form
-        if not _signed(request, settings, form):
-            return _refuse(403, "invalid or missing X-Twilio-Signature")
-        try:
-            sid, inbound = whatsapp.parse_message(form)
-        except whatsapp.MalformedWebhook as error:
-            return _refuse(400, str(error))
+        parsed = await _verified(request, settings, whatsapp.parse_message)
+        if isinstance(parsed, Response):
+            return parsed
+        sid, inbound = parsed
         service: ChannelService = request.app.state.channel_service
         rest: RestReplies | None = request.app.state.whatsapp_rest
         inbox_id = await run_in_threadpool(_accept, service.sessions, sid, inbound, bool(rest))
@@ -190,15 +203,9 @@ def router(settings: Settings) -> APIRouter:
 
     @api.post("/webhooks/whatsapp/status")
     async def status(request: Request) -> Response:
-        form = await _read_form(request)
-        if isinstance(form, Response):
-            return form
-        if not _signed(request, settings, form):
-            return _refuse(403, "invalid or missing X-Twilio-Signature")
-        try:
-            delivery_status = whatsapp.parse_status(form)
-        except whatsapp.MalformedWebhook as error:
-            return _refuse(400, str(error))
+        delivery_status = await _verified(request, settings, whatsapp.parse_status)
+        if isinstance(delivery_status, Response):
+            return delivery_status
         service: ChannelService = request.app.state.channel_service
 
         def count() -> None:

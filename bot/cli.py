@@ -5,6 +5,9 @@ content export DIR     write the store back as YAML, one file per topic
 langid                 one message per line on stdin -> LANG<TAB>CONFIDENCE
 train [--force]        train the Rasa model if its inputs changed
 db upgrade             bring the database schema up to date
+whatsapp send --to whatsapp:+509... --text "..."
+                       queue a later message (free text within 24 h, else the window template);
+                       the running gateway sends it (needs TWILIO_ACCOUNT_SID and WHATSAPP_FROM)
 demo                   everything, on embedded defaults (what `make demo` runs)
 """
 
@@ -139,6 +142,29 @@ def _demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _whatsapp(args: argparse.Namespace) -> int:
+    from bot.channels.follow_up import FollowUpRefused, queue_whatsapp_follow_up
+    from bot.store.db import session_scope, upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    try:
+        with session_scope(settings.database_url) as session:
+            sent_as = queue_whatsapp_follow_up(
+                session,
+                settings.resolved_pseudonym_key(),
+                args.to,
+                text.strip(),
+                settings.whatsapp_window_template,
+            )
+    except FollowUpRefused as refusal:
+        print(f"not sent: {refusal}", file=sys.stderr)
+        return 1
+    print(f"queued as {sent_as}; the gateway sends it")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -163,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(run=_db)
+    whatsapp = commands.add_parser("whatsapp", help="a later message to a WhatsApp user")
+    whatsapp.add_argument("action", choices=["send"])
+    whatsapp.add_argument("--to", required=True, help="whatsapp:+<country code><number>")
+    whatsapp.add_argument("--text", required=True, help='the message, or "-" to read stdin')
+    whatsapp.set_defaults(run=_whatsapp)
     commands.add_parser("demo", help="run everything on embedded defaults").set_defaults(run=_demo)
     return parser
 

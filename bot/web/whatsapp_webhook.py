@@ -137,13 +137,16 @@ class RestReplies:
 
 
 def start(state: State, settings: Settings) -> None:
-    """At start-up: in rest mode, register Twilio's API as the outbox's WhatsApp sender and
-    answer what a previous run acknowledged but did not answer."""
+    """At start-up: with Twilio credentials, register the Messages API as the outbox's
+    WhatsApp sender (later messages go through it in either mode); in rest mode, also answer
+    what a previous run acknowledged but did not answer."""
     state.whatsapp_rest = None
-    if settings.whatsapp_reply != "rest":
-        return
-    if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.whatsapp_from):
-        log.error("WHATSAPP_REPLY=rest needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, WHATSAPP_FROM")
+    can_send = settings.twilio_account_sid and settings.twilio_auth_token and settings.whatsapp_from
+    if not can_send:
+        if settings.whatsapp_reply == "rest":
+            log.error(
+                "WHATSAPP_REPLY=rest needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, WHATSAPP_FROM"
+            )
         return
     status_callback = (
         settings.public_base_url.rstrip("/") + "/webhooks/whatsapp/status"
@@ -160,6 +163,8 @@ def start(state: State, settings: Settings) -> None:
             status_callback,
         )
     )
+    if settings.whatsapp_reply != "rest":
+        return
     renderer = whatsapp.Renderer(settings.whatsapp_content_templates)
     state.whatsapp_rest = RestReplies(service.sessions, service, state.outbox, renderer)
     state.whatsapp_rest.resume()

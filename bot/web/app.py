@@ -37,7 +37,7 @@ from bot.rasa_client import RasaClient
 from bot.replies import Reply
 from bot.safety.detector import build_detector as build_emergency_detector
 from bot.store.db import session_factory, upgrade
-from bot.web import health, whatsapp_webhook
+from bot.web import health, telegram_webhook, whatsapp_webhook
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
@@ -83,17 +83,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             app.state.outbox = worker = OutboxWorker(sessions)
             whatsapp_webhook.start(app.state, settings)
-            sending = asyncio.create_task(worker.run())
-            try:
-                yield
-            finally:
-                sending.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sending
+            async with telegram_webhook.running(app.state, settings):
+                sending = asyncio.create_task(worker.run())
+                try:
+                    yield
+                finally:
+                    sending.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sending
 
     app = FastAPI(title="Route assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.include_router(whatsapp_webhook.router(settings))
+    app.include_router(telegram_webhook.router(settings))
 
     def chat_pseudonym(request: Request) -> tuple[str, str]:
         token = request.cookies.get(webchat.COOKIE_NAME) or secrets.token_urlsafe(24)

@@ -4,6 +4,12 @@ General detectors mistake a three-word Kreyòl message for French. This one is a
 model over character n-grams and words, trained at start-up on our own texts in each language:
 the NLU training examples (written as people type) plus the content and phrases. A new language
 needs only its data. Text is folded (lower case, no accents) because most people type that way.
+
+Each kind of feature (whole words, character n-grams of each length, typed accents) is its own
+distribution per language, normalised by that kind's own total: a language whose words are longer
+(more n-grams per word) gets no edge on word features, nor the reverse. General word counts of
+ordinary text (bot/langid_data/, written by scripts/make_langid_wordlists.py) give each language a
+vocabulary beyond our own domain texts, so that "public service" or "secret vote" are English.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import yaml
 from bot.languages import fold, load_languages
 
 NGRAM_SIZES = (1, 2, 3, 4)
-WORD_WEIGHT = 5.0  # a whole known word says more than any of its n-grams
+WORD_WEIGHT = 10.0  # a whole known word says more than any of its n-grams
 SMOOTHING = 0.05
 ACCENT_WEIGHT = 3.0
 _WORD = re.compile(r"[^\W\d_]+")
@@ -43,22 +49,34 @@ def features(text: str) -> Iterator[tuple[str, float]]:
     for char in text.casefold():
         if char.isalpha() and fold(char) != char:
             yield "a:" + char, ACCENT_WEIGHT
-    words = _WORD.findall(fold(text))
-    for word in words:
+    for word in _WORD.findall(fold(text)):
         yield "w:" + word, WORD_WEIGHT
-        padded = f" {word} "
-        for n in NGRAM_SIZES:
-            for i in range(len(padded) - n + 1):
-                gram = padded[i : i + n]
-                if gram.strip():
-                    yield gram, 1.0
+        for gram in _ngrams(word):
+            yield gram, 1.0
+
+
+@lru_cache(maxsize=1 << 16)
+def _ngrams(word: str) -> tuple[str, ...]:
+    """The character n-grams of a folded word, padded with a space at each end."""
+    padded = f" {word} "
+    return tuple(
+        padded[i : i + n]
+        for n in NGRAM_SIZES
+        for i in range(len(padded) - n + 1)
+        if padded[i : i + n].strip()
+    )
+
+
+def _kind(feature: str) -> str | int:
+    """"w" (a word), "a" (an accent) or the length of a character n-gram."""
+    return feature[0] if feature[1:2] == ":" else len(feature)
 
 
 class LanguageDetector:
     def __init__(
         self,
         samples: dict[str, Iterable[str]],
-        word_counts: dict[str, dict[str, int]] | None = None,
+        word_counts: dict[str, dict[str, float]] | None = None,
     ) -> None:
         """samples: texts per language. word_counts: optional general vocabulary per language
         (word -> how often it occurs in ordinary text), counted as if each word had been seen
@@ -69,18 +87,28 @@ class LanguageDetector:
             counter: Counter[str] = Counter()
             for text in samples.get(language, ()):
                 counter.update(feature for feature, _ in features(text))
-            for word, count in word_counts.get(language, {}).items():
-                for feature, _ in features(word):
-                    counter[feature] += count
+            general: dict[str, float] = {}  # a plain dict: tens of thousands of words, be quick
+            get = general.get
+            for entry, count in word_counts.get(language, {}).items():
+                for word in _WORD.findall(fold(entry)):  # the lists are folded already
+                    for feature in ("w:" + word, *_ngrams(word)):
+                        general[feature] = get(feature, 0.0) + count
+            counter.update(general)
             if counter:
                 self._counts[language] = counter
         if not self._counts:
             raise ValueError("no training text for any language")
-        vocabulary = set().union(*self._counts.values())
-        self._denominators = {
-            lang: sum(c.values()) + SMOOTHING * (len(vocabulary) + 1)
-            for lang, c in self._counts.items()
-        }
+        # One distribution per kind of feature, normalised by that kind's total in the language.
+        vocabulary = Counter(_kind(f) for f in set().union(*self._counts.values()))
+        self._log_denominators: dict[str, dict[str | int, float]] = {}
+        for lang, counts in self._counts.items():
+            totals: Counter[str | int] = Counter()
+            for feature, count in counts.items():
+                totals[_kind(feature)] += count
+            self._log_denominators[lang] = {
+                kind: math.log(totals[kind] + SMOOTHING * (size + 1))
+                for kind, size in vocabulary.items()
+            }
 
     @property
     def languages(self) -> list[str]:
@@ -89,11 +117,12 @@ class LanguageDetector:
     def scores(self, text: str) -> dict[str, float]:
         """Log-likelihood of the text under each language's model (uniform prior)."""
         feats = list(features(text))
+        kinds: Counter[str | int] = Counter()
+        for f, weight in feats:
+            kinds[_kind(f)] += weight
         return {
-            lang: sum(
-                weight * math.log((counts[f] + SMOOTHING) / self._denominators[lang])
-                for f, weight in feats
-            )
+            lang: sum(weight * math.log(counts.get(f, 0.0) + SMOOTHING) for f, weight in feats)
+            - sum(weight * self._log_denominators[lang][kind] for kind, weight in kinds.items())
             for lang, counts in self._counts.items()
         }
 
@@ -112,8 +141,13 @@ class LanguageDetector:
         return Detection(language=language, confidence=exp[language] / total, words=words)
 
 
+def _load_yaml(path: Path):
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: much faster
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (safe loader)
+
+
 def _nlu_examples(path: Path) -> Iterator[str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = _load_yaml(path) or {}
     for block in data.get("nlu") or []:
         for line in str(block.get("examples", "")).splitlines():
             line = line.strip().removeprefix("- ").strip()
@@ -123,7 +157,7 @@ def _nlu_examples(path: Path) -> Iterator[str]:
 
 def _content_texts(content_dir: Path, language: str) -> Iterator[str]:
     for path in sorted(content_dir.glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _load_yaml(path) or {}
         for item in data.get("items") or []:
             variant = (item.get("variants") or {}).get(language)
             if variant:
@@ -142,16 +176,17 @@ def training_texts(
         yield from (entry.msgstr for entry in polib.pofile(str(po_path)) if entry.msgstr)
 
 
-def general_word_counts(language: str, data_dir: Path = GENERAL_DATA_DIR) -> dict[str, int]:
-    """Word counts of ordinary public text in a language (bot/langid_data/<lang>.txt), if any."""
+def general_word_counts(language: str, data_dir: Path = GENERAL_DATA_DIR) -> dict[str, float]:
+    """Word counts of ordinary public text in a language (bot/langid_data/<lang>.txt), if any:
+    how often each word occurs, possibly scaled (so possibly fractional)."""
     path = data_dir / f"{language}.txt"
     if not path.exists():
         return {}
-    counts: dict[str, int] = {}
+    counts: dict[str, float] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             word, count = line.split("\t")
-            counts[word] = counts.get(word, 0) + int(count)
+            counts[word] = counts.get(word, 0.0) + float(count)
     return counts
 
 

@@ -60,4 +60,4 @@ def event_counts(session: Session, channel: str, prefix: str = "") -> dict[str, 
             EventCount.channel == channel, EventCount.event.startswith(prefix)
         )
     )
-    return {str(event).removeprefix(prefix): int(count) for event, count in rows.tuples()}
+    return {str(row[0]).removeprefix(prefix): int(row[1]) for row in rows.all()}

@@ -16,7 +16,7 @@ APP_READY := $(VENV)/.installed
 RASA_READY := $(RASA_VENV)/.installed
 PY := $(VENV)/bin/python
 
-.PHONY: help install model demo test lint validate clean eval langid-bench
+.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench
 
 help:
 	@echo "make demo   - install what is missing, load content, train if needed, run everything"
@@ -66,3 +66,7 @@ clean:
 langid-bench: $(APP_READY)
 	$(PY) -m pip install --quiet -r requirements-eval.txt
 	$(PY) scripts/langid_benchmark.py
+
+# WhatsApp webhook latency and throughput against the real stack: docs/channels-benchmark.md.
+channel-bench: model
+	$(PY) scripts/channel_bench.py

@@ -25,11 +25,8 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.content.io import import_directory  # noqa: E402
-from bot.languages import load_languages  # noqa: E402
-from bot.stack import Ports, Stack  # noqa: E402
-from bot.store.db import session_scope, upgrade  # noqa: E402
-from tests.whatsapp_helpers import AUTH_TOKEN, message_form, signature  # noqa: E402
+from tests.integration.conftest import running_stack  # noqa: E402
+from tests.whatsapp_helpers import message_form, signature  # noqa: E402
 
 REPORT = REPO / "docs" / "channels-benchmark.md"
 MESSAGES = {
@@ -85,23 +82,13 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="channel-bench-") as tmp:
-        database_url = f"sqlite:///{tmp}/bench.sqlite3"
-        upgrade(database_url)
-        with session_scope(database_url) as session:
-            import_directory(session, REPO / "content", load_languages(REPO / "translations"))
-        stack = Stack(
-            ports=Ports.free(),
-            run_dir=Path(tmp),
-            env={
-                "DATABASE_URL": database_url,
-                "PSEUDONYM_KEY": "bench",
-                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            },
-        )
-        stack.start()
+    # The integration tests' stack: the same seed content, settings and Twilio test token.
+    with (
+        tempfile.TemporaryDirectory(prefix="channel-bench-") as tmp,
+        running_stack(Path(tmp)) as running,
+    ):
+        stack = running.stack
         try:
-            stack.wait_ready()
             url = stack.ports.url(stack.ports.gateway, "/webhooks/whatsapp")
             rows = []
             for name, text in MESSAGES.items():
@@ -123,8 +110,6 @@ def main() -> int:
         except Exception:
             print((Path(tmp) / "gateway.log").read_text()[-6000:], file=sys.stderr)
             raise
-        finally:
-            stack.stop()
     REPORT.write_text(render(rows, memory, args), encoding="utf-8")
     print(f"wrote {REPORT.relative_to(REPO)}")
     return 0

@@ -25,6 +25,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels.base import Inbound, SendError
 from bot.channels.splitting import split_message
 from bot.replies import Button, Reply
+from bot.store.db import as_utc
 
 CHANNEL = "whatsapp"
 BODY_LIMIT = 1600
@@ -164,9 +165,7 @@ def window_open(last_inbound_at: dt.datetime | None, now: dt.datetime) -> bool:
     """WhatsApp accepts free text only within 24 hours of the person's last message."""
     if last_inbound_at is None:
         return False
-    if last_inbound_at.tzinfo is None:
-        last_inbound_at = last_inbound_at.replace(tzinfo=dt.UTC)
-    return now - last_inbound_at < WINDOW
+    return now - as_utc(last_inbound_at) < WINDOW
 
 
 class WindowClosed(RuntimeError):

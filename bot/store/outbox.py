@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.store.db import as_utc
 from bot.store.models import InboxMessage, OutboxMessage
 
 MAX_ATTEMPTS = 8
@@ -63,11 +64,6 @@ def pending(session: Session, channel: str, limit: int = 200) -> list[OutboxMess
     return list(session.scalars(query))
 
 
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands datetimes back without their zone; everything we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def is_due(row: OutboxMessage, now: dt.datetime | None = None) -> bool:
     return as_utc(row.next_attempt_at) <= (now or _now())
 
@@ -87,13 +83,3 @@ def give_up(row: OutboxMessage, error: str) -> None:
     row.last_error = error[:64]
     row.address = None
     row.payload = {}
-
-
-def failed_count(session: Session, channel: str) -> int:
-    return len(
-        session.scalars(
-            select(OutboxMessage.id).where(
-                OutboxMessage.channel == channel, OutboxMessage.failed.is_(True)
-            )
-        ).all()
-    )

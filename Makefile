@@ -49,6 +49,7 @@ validate: install
 
 lint: $(APP_READY)
 	$(VENV)/bin/ruff check bot actions rasa_addons scripts tests
+	$(VENV)/bin/ruff format --check bot actions rasa_addons scripts tests
 
 demo: model
 	$(PY) -m bot demo

@@ -1,4 +1,10 @@
-"""Custom actions: change the conversation's language, forget a person on request."""
+"""Custom actions: they decide, the gateway remembers.
+
+They name a response (the words come from the NLG endpoint) and, when the person asks for a
+change of state, say so to the gateway in a custom message under `gateway`
+(bot/replies.py GATEWAY_KEY): `set_language`, `forget`. The pipeline applies it through the
+conversation's one writer (bot/store/conversations.py), so the action server needs no database.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import get_settings
 from bot.languages import LanguageTable, load_languages
-from bot.store import conversations
-from bot.store.db import session_scope, upgrade
-
-_database_ready: set[str] = set()
-
-
-def _database_url() -> str:
-    url = get_settings().database_url
-    if url not in _database_ready:
-        upgrade(url)
-        _database_ready.add(url)
-    return url
+from bot.replies import GATEWAY_KEY
 
 
 def _languages() -> LanguageTable:
@@ -36,6 +31,10 @@ def requested_language(tracker: Tracker, languages: LanguageTable) -> str | None
     return languages.find_named(tracker.latest_message.get("text") or "")
 
 
+def tell_gateway(dispatcher: CollectingDispatcher, **instruction: Any) -> None:
+    dispatcher.utter_message(json_message={GATEWAY_KEY: instruction})
+
+
 class ActionChangeLanguage(Action):
     def name(self) -> str:
         return "action_change_language"
@@ -47,9 +46,9 @@ class ActionChangeLanguage(Action):
         if language is None:
             dispatcher.utter_message(response="utter_language_menu")
             return []
-        with session_scope(_database_url()) as session:
-            conversations.set_language(session, tracker.sender_id, language, conversations.CHOSEN)
-        dispatcher.utter_message(response="utter_language_changed")
+        # Said in the new language; the gateway keeps it from now on.
+        dispatcher.utter_message(response="utter_language_changed", language=language)
+        tell_gateway(dispatcher, set_language=language)
         return []
 
 
@@ -60,12 +59,8 @@ class ActionDeleteMyData(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        with session_scope(_database_url()) as session:
-            kept = conversations.get(session, tracker.sender_id)
-            language = kept.language if kept else None
-            conversations.forget(session, tracker.sender_id)
-        # The row is gone, so the language travels with the response for this last message.
-        dispatcher.utter_message(response="utter_delete_my_data", language=language)
+        dispatcher.utter_message(response="utter_delete_my_data")
+        tell_gateway(dispatcher, forget=True)
         return [Restarted()]
 
 

@@ -46,9 +46,9 @@ def _content(args: argparse.Namespace) -> int:
 
 
 def _langid(_args: argparse.Namespace) -> int:
-    from bot.conversation_language import identify
     from bot.langid import build_detector
     from bot.languages import load_languages
+    from bot.pipeline.language import identify
 
     settings = get_settings()
     languages = load_languages(settings.translations_dir)
@@ -57,7 +57,7 @@ def _langid(_args: argparse.Namespace) -> int:
     )
     for line in sys.stdin:
         detection = identify(detector, languages, line.rstrip("\n"))
-        language = detection.language or get_settings().default_language
+        language = detection.language or languages.default
         print(f"{language}\t{detection.confidence:.3f}", flush=True)
     return 0
 
@@ -143,7 +143,8 @@ def _demo(_args: argparse.Namespace) -> int:
 
 
 def _whatsapp(args: argparse.Namespace) -> int:
-    from bot.channels.follow_up import FollowUpRefused, queue_whatsapp_follow_up
+    from bot.channels.whatsapp.window import FollowUpRefused, queue_follow_up
+    from bot.clock import system_clock
     from bot.store.db import session_scope, upgrade
 
     settings = get_settings()
@@ -151,12 +152,13 @@ def _whatsapp(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     try:
         with session_scope(settings.database_url) as session:
-            sent_as = queue_whatsapp_follow_up(
+            sent_as = queue_follow_up(
                 session,
                 settings.resolved_pseudonym_key(),
                 args.to,
                 text.strip(),
                 settings.whatsapp_window_template,
+                system_clock(),
             )
     except FollowUpRefused as refusal:
         print(f"not sent: {refusal}", file=sys.stderr)

@@ -34,8 +34,6 @@ class Settings(BaseSettings):
     translations_dir: Path = REPO_ROOT / "translations"
     nlu_data_dir: Path = REPO_ROOT / "nlu_data"
 
-    default_language: str = "en"
-
     # WhatsApp through Twilio (docs/channels.md). Without an auth token the webhook refuses all.
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None

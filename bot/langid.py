@@ -68,7 +68,7 @@ def _ngrams(word: str) -> tuple[str, ...]:
 
 
 def _kind(feature: str) -> str | int:
-    """"w" (a word), "a" (an accent) or the length of a character n-gram."""
+    """ "w" (a word), "a" (an accent) or the length of a character n-gram."""
     return feature[0] if feature[1:2] == ":" else len(feature)
 
 

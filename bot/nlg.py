@@ -1,8 +1,10 @@
-"""Rasa's NLG endpoint: turns a response name into words from the store or translations/.
+"""The words of every response: a response name into text from the store or translations/.
 
 Rasa decides *what* to say (`utter_trafficking`); this module decides the words, in the
-conversation's language, from content partners own. So a partner's edit shows on the next
-message, with no retraining and no restart.
+language and for the country the pipeline decided, from content partners own. So a partner's
+edit shows on the next message, with no retraining and no restart. It reads and never writes:
+the topic it answered travels back with the reply (`Reply.topic`) to the pipeline, which
+remembers it (bot/store/conversations.py is the one writer).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +22,6 @@ from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
 from bot.places import Gazetteer
 from bot.replies import Button, Reply
-from bot.store import conversations
 from bot.store.models import ContentVariant
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,14 @@ EMERGENCY_TOPIC = "emergency"
 # Topics that are not "the subject we were talking about" for a follow-up like "and in Mexico?".
 NOT_A_FOLLOW_UP_TOPIC = {"delete_my_data"}
 MAX_SOURCES_SHOWN = 1  # the rest are in the store and the export; a phone screen is small
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who the words are for: the conversation's language and the country they are in."""
+
+    language: str
+    country: str | None = None
 
 
 class ResponseGenerator:
@@ -55,22 +65,19 @@ class ResponseGenerator:
             "did_you_mean": self._did_you_mean,
         }
 
-    def generate(self, response: str, sender_id: str, arguments: dict[str, Any]) -> Reply:
+    def generate(self, response: str, audience: Audience, arguments: dict[str, Any]) -> Reply:
+        """The words of `response` for `audience`; an action may name another language in
+        `arguments` (the last message after "delete my data" is said in the old one)."""
         name = response.removeprefix(UTTER_PREFIX)
+        language = self._languages.resolve(arguments.get("language") or audience.language)
+        country = audience.country
         with self._sessions() as session:
-            conversation = conversations.get(session, sender_id)
-            language = self._languages.resolve(
-                arguments.get("language") or (conversation.language if conversation else None)
-            )
-            country = conversation.country if conversation else None
             if name in self._composed:
                 return self._composed[name](session, language, arguments)
             variant = lookup.find_variant(session, name, language, self._languages.default, country)
             if variant is not None:
-                if conversation is not None and name not in NOT_A_FOLLOW_UP_TOPIC:
-                    conversation.last_topic = name
-                    session.commit()
-                reply = self._topic_reply(session, variant, language)
+                topic = None if name in NOT_A_FOLLOW_UP_TOPIC else name
+                reply = self._topic_reply(variant, language, topic)
                 if name == EMERGENCY_TOPIC and country is None:
                     return self._ask_country(session, reply, language)
                 return reply
@@ -79,12 +86,12 @@ class ResponseGenerator:
             log.error("no words for response %s; sending the fallback", response)
             return self._with_menu(session, "fallback", language)
 
-    def _topic_reply(self, session: Session, variant: ContentVariant, language: str) -> Reply:
+    def _topic_reply(self, variant: ContentVariant, language: str, topic: str | None) -> Reply:
         label = self._phrases.get("sources_label", language)
         source_lines = [f"{label}: {s.title} {s.url}" for s in variant.sources[:MAX_SOURCES_SHOWN]]
         text = "\n\n".join([variant.body.strip(), "\n".join(source_lines)])
         buttons = [Button(title=o["title"], payload=o["payload"]) for o in variant.options]
-        return Reply(text=text, buttons=buttons)
+        return Reply(text=text, buttons=buttons, topic=topic)
 
     def _ask_country(self, session: Session, reply: Reply, language: str) -> Reply:
         """Unknown country: one short question, with the countries we have numbers for."""
@@ -101,7 +108,7 @@ class ResponseGenerator:
             for code in ordered
         ]
         text = f"{reply.text}\n\n*{self._phrases.get('which_country', language)}*"
-        return Reply(text=text, buttons=buttons)
+        return Reply(text=text, buttons=buttons, topic=reply.topic)
 
     def _with_menu(self, session: Session, phrase_key: str, language: str) -> Reply:
         buttons = [

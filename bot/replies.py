@@ -1,10 +1,15 @@
 """What the assistant says, before any channel shapes it: text in our Markdown subset
-(`*bold*`, `- ` bullets, blank-line paragraphs) and quick replies."""
+(`*bold*`, `- ` bullets, blank-line paragraphs) and quick replies; and the whole answer to one
+message, which carries its language so no channel has to look it up again."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+# Rasa passes a response's `custom` object through to the REST channel untouched; the NLG
+# endpoint and the actions put what the gateway must know under this key (bot/pipeline/rasa.py).
+GATEWAY_KEY = "gateway"
 
 
 @dataclass(frozen=True)
@@ -17,6 +22,9 @@ class Button:
 class Reply:
     text: str
     buttons: list[Button] = field(default_factory=list)
+    # The content topic whose words these are ("trafficking"), so the pipeline can remember
+    # what was last answered; None for phrases (greetings, prompts, errors).
+    topic: str | None = None
 
     def to_rasa(self) -> dict[str, Any]:
         """The NLG endpoint's response body (Rasa validates these keys)."""
@@ -26,7 +34,7 @@ class Reply:
             "image": None,
             "elements": [],
             "attachments": [],
-            "custom": {},
+            "custom": {GATEWAY_KEY: {"topic": self.topic}} if self.topic else {},
         }
 
     @classmethod
@@ -34,6 +42,24 @@ class Reply:
         buttons = [
             Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
             for b in message.get("buttons") or []
-            if b.get("title") and b.get("payload")
+            if isinstance(b, dict) and b.get("title") and b.get("payload")
         ]
         return cls(text=str(message.get("text") or ""), buttons=buttons)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything said in answer to one message, and the language it is said in."""
+
+    replies: list[Reply]
+    language: str
+
+    @property
+    def buttons(self) -> list[Button]:
+        """Every quick reply, in order: the numbers a text channel shows."""
+        return [button for reply in self.replies for button in reply.buttons]
+
+    @property
+    def topic(self) -> str | None:
+        """The last content topic answered, if any."""
+        return next((r.topic for r in reversed(self.replies) if r.topic), None)

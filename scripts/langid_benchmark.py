@@ -114,10 +114,10 @@ def _first_allowed(codes) -> str | None:
 
 
 def make_ours() -> Detect:
-    """Ours as the gateway and `python -m bot langid` run it (bot.conversation_language)."""
-    from bot.conversation_language import identify
+    """Ours as the gateway and `python -m bot langid` run it (bot.pipeline.language)."""
     from bot.langid import build_detector
     from bot.languages import load_languages
+    from bot.pipeline.language import identify
 
     detector = build_detector(REPO / "nlu_data", REPO / "content", REPO / "translations")
     table = load_languages(REPO / "translations")
@@ -243,19 +243,25 @@ def render(cases, accuracy, seconds, notes, overlap) -> tuple[str, bool]:
     names = [n for n in DETECTORS if n in seconds]
     out: list[str] = []
     out.append("# Language identification benchmark (en / fr / ht)\n")
-    out.append(f"Generated {dt.date.today().isoformat()} by `scripts/langid_benchmark.py` "
-               f"(Python {platform.python_version()}).\n")
-    out.append("Rerun: `make langid-bench` (installs `requirements-eval.txt` into `.venv`, "
-               "then runs `.venv/bin/python scripts/langid_benchmark.py`).\n")
-    out.append("Texts: the Universal Declaration of Human Rights in each language "
-               "(`tests/data/langid/udhr/`, sources on each file's first line) cut into "
-               "non-overlapping 2-, 4-, 8- and 16-word pieces, and our own short WhatsApp-style "
-               "messages (`tests/data/langid/short_messages.tsv`, written for this test, not in "
-               "the training data). Each text is tried as written and *folded* (accents stripped, "
-               "lower case). Every detector is restricted to en/fr/ht where its library allows it, "
-               "otherwise its first ranked answer among en/fr/ht is taken; any other answer counts "
-               "as wrong. "
-               "Accuracy in %.\n")
+    out.append(
+        f"Generated {dt.date.today().isoformat()} by `scripts/langid_benchmark.py` "
+        f"(Python {platform.python_version()}).\n"
+    )
+    out.append(
+        "Rerun: `make langid-bench` (installs `requirements-eval.txt` into `.venv`, "
+        "then runs `.venv/bin/python scripts/langid_benchmark.py`).\n"
+    )
+    out.append(
+        "Texts: the Universal Declaration of Human Rights in each language "
+        "(`tests/data/langid/udhr/`, sources on each file's first line) cut into "
+        "non-overlapping 2-, 4-, 8- and 16-word pieces, and our own short WhatsApp-style "
+        "messages (`tests/data/langid/short_messages.tsv`, written for this test, not in "
+        "the training data). Each text is tried as written and *folded* (accents stripped, "
+        "lower case). Every detector is restricted to en/fr/ht where its library allows it, "
+        "otherwise its first ranked answer among en/fr/ht is taken; any other answer counts "
+        "as wrong. "
+        "Accuracy in %.\n"
+    )
     out.append("## Detectors\n")
     out.append("| detector | version | seconds for the whole run |")
     out.append("| --- | --- | --- |")
@@ -277,11 +283,15 @@ def render(cases, accuracy, seconds, notes, overlap) -> tuple[str, bool]:
                 ok = ours is not None and ours >= value
                 if subset != "short":
                     done = done and ok
-                out.append(f"| {lang} | {subset} | {form} | {pct(ours)} | {other} | {pct(value)} | "
-                           f"{'yes' if ok else '**no**'} |")
+                out.append(
+                    f"| {lang} | {subset} | {form} | {pct(ours)} | {other} | {pct(value)} | "
+                    f"{'yes' if ok else '**no**'} |"
+                )
     out.append("")
-    out.append("Goal (ours at least as accurate as the best other detector on 2- and 4-word "
-               f"pieces in en, fr and ht, both forms): **{'met' if done else 'not met'}**.\n")
+    out.append(
+        "Goal (ours at least as accurate as the best other detector on 2- and 4-word "
+        f"pieces in en, fr and ht, both forms): **{'met' if done else 'not met'}**.\n"
+    )
 
     out.append("## Full table\n")
     for lang in LANGS:
@@ -292,14 +302,23 @@ def render(cases, accuracy, seconds, notes, overlap) -> tuple[str, bool]:
             for form in FORMS:
                 n = len(cases[(lang, subset, form)])
                 cells = [pct(accuracy.get((name, lang, subset, form))) for name in names]
-                top = max((accuracy[(name, lang, subset, form)] for name in names
-                           if (name, lang, subset, form) in accuracy), default=None)
+                top = max(
+                    (
+                        accuracy[(name, lang, subset, form)]
+                        for name in names
+                        if (name, lang, subset, form) in accuracy
+                    ),
+                    default=None,
+                )
                 cells = [f"**{c}**" if top is not None and c == pct(top) else c for c in cells]
                 out.append(f"| {subset} | {form} | {n} | " + " | ".join(cells) + " |")
         out.append("")
     if overlap:
-        out.append(f"Warning: {len(overlap)} short messages also appear in the training texts: "
-                   + ", ".join(repr(t) for t in overlap) + "\n")
+        out.append(
+            f"Warning: {len(overlap)} short messages also appear in the training texts: "
+            + ", ".join(repr(t) for t in overlap)
+            + "\n"
+        )
     else:
         out.append("Check: none of the short messages appears in our detector's training texts.\n")
     return "\n".join(out), done

@@ -34,9 +34,11 @@ WORDLIST = "large"
 _WORD = re.compile(r"[^\W\d_]+")  # as bot/langid.py
 
 NAMES = {"en": "English", "fr": "French", "es": "Spanish", "pt": "Portuguese"}
-DETECT_ONLY = ("# Detection only: the assistant does not speak this language yet; a message "
-               "confidently in it\n# gets the language menu (translations/languages.yml, "
-               "detect_only).\n")
+DETECT_ONLY = (
+    "# Detection only: the assistant does not speak this language yet; a message "
+    "confidently in it\n# gets the language menu (translations/languages.yml, "
+    "detect_only).\n"
+)
 
 
 def fold(text: str) -> str:

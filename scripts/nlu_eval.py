@@ -331,9 +331,7 @@ def langid_section(path: Path = LANGID_REPORT) -> list[str]:
     generated = next((m.group(1) for m in map(re.compile(r"Generated (\S+)").match, text) if m), "")
     seconds = [line for line in text if line.startswith("| ours | this checkout |")]
     rows = [
-        line
-        for line in text
-        if re.match(r"\| (en|fr|ht) \| (2w|4w) \| (written|folded) \|", line)
+        line for line in text if re.match(r"\| (en|fr|ht) \| (2w|4w) \| (written|folded) \|", line)
     ]
     goal = next((line for line in text if line.startswith("Goal (")), "")
     lines += [

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from bot.config import REPO_ROOT
-from bot.conversation_language import next_language
 from bot.langid import Detection, build_detector
+from bot.pipeline.language import next_language
 
 
 @pytest.fixture(scope="module")

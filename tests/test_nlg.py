@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content.io import save_topic
+from bot.languages import LanguageTable
 from bot.nlg import ResponseGenerator
+from bot.replies import Reply
 from bot.store import conversations
+from bot.web.nlg import audience_of
 from tests.builders import topic_doc
 
 
+@dataclass
+class Speaker:
+    """The generator, asked as the NLG endpoint asks it for a tracker without the gateway's
+    metadata (the store says who the sender is)."""
+
+    generator: ResponseGenerator
+    sessions: sessionmaker[Session]
+    languages: LanguageTable
+
+    def say(self, response: str, sender: str, arguments: dict) -> Reply:
+        audience = audience_of({"sender_id": sender}, self.sessions, self.languages)
+        return self.generator.generate(response, audience, arguments)
+
+    def language_menu_for_everyone(self) -> Reply:
+        return self.generator.language_menu_for_everyone()
+
+
 @pytest.fixture
-def generator(sessions, phrases, languages) -> ResponseGenerator:
+def generator(sessions, phrases, languages) -> Speaker:
     with sessions() as session, session.begin():
         save_topic(
             session,
@@ -22,29 +44,29 @@ def generator(sessions, phrases, languages) -> ResponseGenerator:
         save_topic(
             session, topic_doc("health", menu_order=1, en="See a doctor.", ht="Al kay doktè.")
         )
-        conversations.set_language(session, "person-ht", "ht", conversations.DETECTED)
-    return ResponseGenerator(sessions, phrases, languages)
+        conversations.apply(session, "person-ht", conversations.Changes(language="ht"))
+    return Speaker(ResponseGenerator(sessions, phrases, languages), sessions, languages)
 
 
 def test_topic_answer_is_the_stored_variant_with_its_source(generator):
-    reply = generator.generate("utter_trafficking", "person-ht", {})
+    reply = generator.say("utter_trafficking", "person-ht", {})
     assert reply.text.startswith("Kenbe paspò ou.")
     assert "Sous: IOM https://www.iom.int/counter-trafficking" in reply.text
     assert [(b.title, b.payload) for b in reply.buttons] == [("Menu", "/menu")]
 
 
 def test_unknown_person_gets_the_default_language(generator):
-    assert generator.generate("utter_trafficking", "nobody", {}).text.startswith("Keep your")
+    assert generator.say("utter_trafficking", "nobody", {}).text.startswith("Keep your")
 
 
 def test_an_edit_in_the_store_shows_on_the_next_reply(generator, sessions):
     with sessions() as session, session.begin():
         save_topic(session, topic_doc("trafficking", menu_order=2, en="Edited.", ht="Chanje."))
-    assert generator.generate("utter_trafficking", "person-ht", {}).text.startswith("Chanje.")
+    assert generator.say("utter_trafficking", "person-ht", {}).text.startswith("Chanje.")
 
 
 def test_menu_shows_topics_as_buttons_in_order_plus_language(generator, phrases):
-    reply = generator.generate("utter_menu", "person-ht", {})
+    reply = generator.say("utter_menu", "person-ht", {})
     assert reply.text == phrases.get("menu_prompt", "ht")
     assert [b.payload for b in reply.buttons] == ["/health", "/trafficking", "/change_language"]
     assert reply.buttons[0].title == "health-ht"
@@ -52,7 +74,7 @@ def test_menu_shows_topics_as_buttons_in_order_plus_language(generator, phrases)
 
 
 def test_language_menu_offers_every_language_in_its_own_name(generator, languages):
-    reply = generator.generate("utter_language_menu", "person-ht", {})
+    reply = generator.say("utter_language_menu", "person-ht", {})
     assert [b.title for b in reply.buttons] == list(languages.names.values())
     payload = reply.buttons[-1].payload
     assert payload.startswith("/change_language")
@@ -60,30 +82,30 @@ def test_language_menu_offers_every_language_in_its_own_name(generator, language
 
 
 def test_language_argument_overrides_the_stored_one(generator, phrases):
-    reply = generator.generate("utter_language_changed", "person-ht", {"language": "fr"})
+    reply = generator.say("utter_language_changed", "person-ht", {"language": "fr"})
     assert reply.text == phrases.get("language_changed", "fr")
 
 
 @pytest.mark.parametrize("response", ["utter_goodbye", "utter_thanks", "utter_affirm"])
 def test_fixed_phrases_come_from_translations(generator, phrases, response):
     key = response.removeprefix("utter_")
-    assert generator.generate(response, "person-ht", {}).text == phrases.get(key, "ht")
+    assert generator.say(response, "person-ht", {}).text == phrases.get(key, "ht")
 
 
 def test_unknown_response_falls_back_to_the_menu_not_an_error(generator, phrases):
-    reply = generator.generate("utter_no_such_thing", "person-ht", {})
+    reply = generator.say("utter_no_such_thing", "person-ht", {})
     assert reply.text == phrases.get("fallback", "ht")
     assert reply.buttons
 
 
 def test_rasa_shape(generator):
-    body = generator.generate("utter_health", "person-ht", {}).to_rasa()
+    body = generator.say("utter_health", "person-ht", {}).to_rasa()
     assert set(body) == {"text", "buttons", "image", "elements", "attachments", "custom"}
 
 
 def test_did_you_mean_offers_the_two_likeliest_topics_then_the_menu(generator, phrases):
     ranking = ["greet", "trafficking", "out_of_scope", "health", "menu"]
-    reply = generator.generate("utter_did_you_mean", "person-ht", {"candidates": ranking})
+    reply = generator.say("utter_did_you_mean", "person-ht", {"candidates": ranking})
     assert reply.text == phrases.get("did_you_mean", "ht")
     assert [(b.title, b.payload) for b in reply.buttons] == [
         ("trafficking-ht", "/trafficking"),
@@ -93,7 +115,7 @@ def test_did_you_mean_offers_the_two_likeliest_topics_then_the_menu(generator, p
 
 
 def test_did_you_mean_without_topic_candidates_is_the_plain_fallback(generator, phrases):
-    reply = generator.generate("utter_did_you_mean", "person-ht", {"candidates": ["greet"]})
+    reply = generator.say("utter_did_you_mean", "person-ht", {"candidates": ["greet"]})
     assert reply.text == phrases.get("fallback", "ht")
 
 

@@ -80,15 +80,12 @@ def test_seed_item_is_sourced_sample_content_in_every_language(path, languages):
 @pytest.mark.parametrize("path", _seed_files(), ids=lambda p: p.stem)
 def test_every_answer_fits_one_message_part(path, languages, sessions, phrases):
     from bot.content.io import save_topic
-    from bot.nlg import ResponseGenerator
-    from bot.store import conversations
+    from bot.nlg import Audience, ResponseGenerator
 
     doc = load_topic_file(path, languages)
     generator = ResponseGenerator(sessions, phrases, languages)
     with sessions() as session, session.begin():
         save_topic(session, doc)
-        for language in SEED_LANGUAGES:
-            conversations.set_language(session, f"p-{language}", language, "chosen")
     for language in SEED_LANGUAGES:
-        reply = generator.generate(f"utter_{doc.topic}", f"p-{language}", {})
+        reply = generator.generate(f"utter_{doc.topic}", Audience(language), {})
         assert len(reply.text) <= BODY_MAX_CHARS, f"{path.name} {language}: {len(reply.text)}"

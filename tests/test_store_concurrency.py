@@ -24,9 +24,10 @@ def test_read_then_write_from_many_threads_loses_nothing(tmp_path):
     def person(number: int) -> None:
         for turn in range(15):
             with sessions() as session, session.begin():
-                conversation = conversations.get_or_create(session, f"p{number}")
-                conversation.language = "ht" if turn % 2 else "fr"
-                conversation.last_topic = f"topic-{turn}"
+                memory = conversations.read(session, f"p{number}")  # read, then write
+                language = "ht" if memory.language == "fr" else "fr"
+                changes = conversations.Changes(language=language, last_topic=f"topic-{turn}")
+                conversations.apply(session, f"p{number}", changes)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(person, range(8)))  # raises if any thread got "database is locked"

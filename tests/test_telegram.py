@@ -22,14 +22,9 @@ from starlette.routing import Route
 from telegram import Bot
 
 from bot.channels.base import SendError
-from bot.channels.telegram import (
-    MAX_TEXT_CHARS,
-    TelegramSender,
-    parse_deep_link,
-    render,
-    to_html,
-    utf16_length,
-)
+from bot.channels.telegram.payloads import parse_deep_link
+from bot.channels.telegram.render import MAX_TEXT_CHARS, render, to_html, utf16_length
+from bot.channels.telegram.send import TelegramSender
 from bot.config import Settings
 from bot.replies import Button, Reply
 from bot.stack import free_port
@@ -465,8 +460,8 @@ def test_a_redelivered_update_is_answered_once(client, telegram, rasa):
 
 
 def test_a_crash_answers_500_and_the_redelivery_is_handled(client, telegram, gateway, monkeypatch):
-    service = client.app.state.channel_service
-    real_answer = service.answer
+    pipeline = client.app.state.services.pipeline
+    real_answer = pipeline.answer
     failures = iter([True])
 
     async def crash_once(inbound):
@@ -474,7 +469,7 @@ def test_a_crash_answers_500_and_the_redelivery_is_handled(client, telegram, gat
             raise RuntimeError("database is locked")
         return await real_answer(inbound)
 
-    monkeypatch.setattr(service, "answer", crash_once)
+    monkeypatch.setattr(pipeline, "answer", crash_once)
     update = text_update(new_chat(), "hello")
     response = post(client, update)
     assert response.status_code == 500

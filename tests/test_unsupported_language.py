@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation_language import is_unsupported
 from bot.langid import Detection
+from bot.pipeline.language import is_unsupported
 
 SUPPORTED = ["en", "fr", "ht"]
 
@@ -25,7 +25,7 @@ def test_unsupported_only_when_confident(detection, expected):
 
 
 def test_prose_reaches_rasa_folded_and_payloads_untouched():
-    from bot.assistant import for_nlu
+    from bot.pipeline.text import for_nlu
 
     assert for_nlu("Yo pran PASPÒ m") == "yo pran paspo m"
     assert for_nlu('/change_language{"language": "ht"}') == '/change_language{"language": "ht"}'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.webchat import render, to_html
+from bot.channels.webchat.render import render, to_html
 from bot.replies import Button, Reply
 
 

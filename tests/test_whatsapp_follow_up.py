@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.channels.follow_up import FollowUpRefused, SentAs, queue_whatsapp_follow_up
+from bot.channels.whatsapp.window import FollowUpRefused, SentAs, queue_follow_up
 from bot.cli import main
 from bot.pseudonym import pseudonymise
 from bot.store import conversations
@@ -23,9 +23,10 @@ NOW = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
 
 
 def last_wrote(session, hours_ago: float, opted_out: bool = False) -> None:
-    conversation = conversations.get_or_create(session, pseudonymise(KEY, "whatsapp", PERSON))
-    conversation.last_inbound_at = NOW - dt.timedelta(hours=hours_ago)
-    conversation.opted_out = opted_out
+    changes = conversations.Changes(
+        last_inbound_at=NOW - dt.timedelta(hours=hours_ago), opted_out=opted_out
+    )
+    conversations.apply(session, pseudonymise(KEY, "whatsapp", PERSON), changes)
 
 
 def queued(session) -> list[dict]:
@@ -34,7 +35,7 @@ def queued(session) -> list[dict]:
 
 def test_inside_the_window_free_text(session):
     last_wrote(session, hours_ago=2)
-    sent_as = queue_whatsapp_follow_up(session, KEY, PERSON, "An answer", "HXw", NOW)
+    sent_as = queue_follow_up(session, KEY, PERSON, "An answer", "HXw", NOW)
     assert sent_as is SentAs.FREE_TEXT
     assert queued(session) == [{"body": "An answer"}]
 
@@ -43,7 +44,7 @@ def test_inside_the_window_free_text(session):
 def test_outside_the_window_the_template(session, hours_ago):
     if hours_ago is not None:
         last_wrote(session, hours_ago)
-    sent_as = queue_whatsapp_follow_up(session, KEY, PERSON, "An answer", "HXw", NOW)
+    sent_as = queue_follow_up(session, KEY, PERSON, "An answer", "HXw", NOW)
     assert sent_as is SentAs.TEMPLATE
     assert queued(session) == [{"content_sid": "HXw", "content_variables": {"1": "An answer"}}]
 
@@ -56,7 +57,7 @@ def test_outside_the_window_the_template(session, hours_ago):
 def test_refused_rather_than_rejected_or_unwanted(session, hours_ago, opted_out, template):
     last_wrote(session, hours_ago, opted_out)
     with pytest.raises(FollowUpRefused):
-        queue_whatsapp_follow_up(session, KEY, PERSON, "An answer", template, NOW)
+        queue_follow_up(session, KEY, PERSON, "An answer", template, NOW)
     assert queued(session) == []
 
 

@@ -7,13 +7,8 @@ import datetime as dt
 import pytest
 
 from bot.channels.splitting import split_message
-from bot.channels.whatsapp import (
-    BODY_LIMIT,
-    Renderer,
-    WindowClosed,
-    outside_window,
-    window_open,
-)
+from bot.channels.whatsapp.render import BODY_LIMIT, Renderer
+from bot.channels.whatsapp.window import WindowClosed, outside_window, window_open
 from bot.replies import Button, Reply
 
 HINT = "Reply with a number:"

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from bot.config import REPO_ROOT
 from bot.content.io import import_directory
+from bot.outbox import queue as outbox
 from bot.stack import free_port
-from bot.store import outbox
 from bot.store.db import session_factory, session_scope, upgrade
 from bot.store.models import InboxMessage, OutboxMessage
 from tests.fakes.twilio_api import fake_twilio
@@ -29,6 +29,9 @@ from tests.whatsapp_helpers import (
 )
 
 EMERGENCY_FR = "au secours on me retient, je ne peux pas sortir"
+# Any fixed instant: every time below is given, none is read from the wall clock. Rows written
+# at NOW are due for the gateway's real clock, which is later.
+NOW = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -108,8 +111,10 @@ def test_a_permanent_refusal_is_given_up_and_the_number_erased(rest_settings, tw
 def test_a_restart_loses_nothing(rest_settings, twilio):
     """What a previous run acknowledged (inbox) or queued (outbox) goes out after a restart."""
     with session_scope(rest_settings.database_url) as session:
-        outbox.receive(session, "whatsapp", PERSON, EMERGENCY_FR, readable=True)
-        outbox.enqueue(session, "whatsapp", "whatsapp:+50937000002", [{"body": "queued before"}])
+        outbox.receive(session, "whatsapp", PERSON, EMERGENCY_FR, readable=True, now=NOW)
+        outbox.enqueue(
+            session, "whatsapp", "whatsapp:+50937000002", [{"body": "queued before"}], NOW
+        )
     with gateway(rest_settings):
         sent = twilio.recorder.wait_for(2, timeout=20)
     assert {r.form["To"] for r in sent} == {PERSON, "whatsapp:+50937000002"}
@@ -119,7 +124,9 @@ def test_a_restart_loses_nothing(rest_settings, twilio):
 
 def test_one_persons_messages_keep_their_order_through_retries(rest_settings, twilio):
     with session_scope(rest_settings.database_url) as session:
-        outbox.enqueue(session, "whatsapp", PERSON, [{"body": f"part {n}"} for n in range(1, 4)])
+        outbox.enqueue(
+            session, "whatsapp", PERSON, [{"body": f"part {n}"} for n in range(1, 4)], NOW
+        )
     twilio.recorder.fail_next(1, 503)
     with gateway(rest_settings):
         sent = twilio.recorder.wait_for(3, timeout=20)
@@ -141,15 +148,16 @@ def test_backoff_grows_and_respects_retry_after():
     assert all(w <= outbox.LONGEST_WAIT_SECONDS for w in waits)
     assert outbox.backoff_seconds(1) <= 2.0 < outbox.backoff_seconds(4)
     assert outbox.backoff_seconds(1, retry_after=30) == 30
-    assert outbox.is_due(OutboxMessage(next_attempt_at=dt.datetime(2020, 1, 1)))
+    assert outbox.is_due(OutboxMessage(next_attempt_at=NOW), NOW)
+    assert not outbox.is_due(OutboxMessage(next_attempt_at=NOW + dt.timedelta(seconds=1)), NOW)
 
 
 def test_webhook_ids_are_forgotten_after_three_days(sessions):
     from bot.store import deliveries
 
-    now = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
     with sessions() as session, session.begin():
-        assert deliveries.first_delivery(session, "whatsapp", "SMold")
-        assert not deliveries.first_delivery(session, "whatsapp", "SMold")
-        assert deliveries.forget_old_ids(session, now + dt.timedelta(days=4)) == 1
-        assert deliveries.first_delivery(session, "whatsapp", "SMold")
+        assert deliveries.first_delivery(session, "whatsapp", "SMold", NOW)
+        assert not deliveries.first_delivery(session, "whatsapp", "SMold", NOW)
+        assert deliveries.forget_old_ids(session, NOW + dt.timedelta(days=2)) == 0
+        assert deliveries.forget_old_ids(session, NOW + dt.timedelta(days=4)) == 1
+        assert deliveries.first_delivery(session, "whatsapp", "SMold", NOW + dt.timedelta(days=4))

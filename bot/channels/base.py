@@ -1,14 +1,28 @@
 """What every channel shares: the inbound message and the sending interface.
 
-A channel module does two things (courier's handlers do the same): turn the platform's payload
-into an `Inbound`, and turn the assistant's `Reply` list into the platform's payloads. Everything
-between (pseudonym, opt-out, digits, the assistant) is channel-neutral: bot/channels/service.py.
+A channel folder does two things (courier's handlers do the same): turn the platform's payload
+into an `Inbound`, and turn the pipeline's `Answer` into the platform's payloads. Everything
+between (pseudonym, opt-out, digits, language, safety, Rasa) is channel-neutral: bot/pipeline/.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What a channel's people can do, so the pipeline treats them right."""
+
+    # STOP/START: a messaging app pushes to people, so they must be able to stop it. The web
+    # chat only answers what is asked: "stop" there is a word to answer, not an opt-out.
+    opt_out: bool = True
+    # Options shown as numbered lines (or buttons numbered across an answer): "2" picks one.
+    numbered_options: bool = True
+
+
+MESSAGING = Traits()
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,9 @@ class Inbound:
     text: str
     # False for what we cannot read: a photo, a voice note, a location, a contact card.
     readable: bool = True
+    # A language the person chose through the channel itself (a Telegram deep link).
+    language: str | None = None
+    traits: Traits = MESSAGING
 
 
 class SendError(Exception):

@@ -1,33 +1,98 @@
-"""The per-conversation memory, keyed by pseudonym: language (and later country)."""
+"""The per-conversation memory, keyed by pseudonym, and its one writer.
+
+Read once when a message arrives (`read` → `Memory`), written once when it has been answered
+(`apply` with the `Changes` the pipeline collected). This module is the only place that assigns
+a `Conversation`'s fields, so "who changes the language?" has one answer: grep for `apply`.
+No phone number, no Telegram id, no message text: see the model's docstring.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bot.store.models import Conversation
 
-DETECTED = "detected"
-CHOSEN = "chosen"
+DETECTED = "detected"  # may be overridden by a confident detection
+CHOSEN = "chosen"  # asked for by the person: changed only when they ask again
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What the assistant remembers of a person when their message arrives."""
+
+    language: str | None = None
+    language_source: str = DETECTED
+    country: str | None = None
+    last_topic: str | None = None
+    opted_out: bool = False
+    offered_options: tuple[tuple[str, str], ...] = ()  # (title, payload), as last numbered
+
+
+@dataclass
+class Changes:
+    """What one message changes; None means "leave as it is"."""
+
+    language: str | None = None
+    language_source: str = DETECTED
+    country: str | None = None
+    last_topic: str | None = None
+    offered_options: list[tuple[str, str]] | None = None
+    opted_out: bool | None = None
+    last_inbound_at: dt.datetime | None = None
+    forget: bool = False  # delete my data: remove the row, keep nothing of this message
+
+    def choose_language(self, language: str, source: str) -> None:
+        self.language, self.language_source = language, source
 
 
 def get(session: Session, pseudonym: str) -> Conversation | None:
     return session.get(Conversation, pseudonym)
 
 
-def get_or_create(session: Session, pseudonym: str) -> Conversation:
-    conversation = session.get(Conversation, pseudonym)
+def read(session: Session, pseudonym: str) -> Memory:
+    conversation = get(session, pseudonym)
+    if conversation is None:
+        return Memory()
+    return Memory(
+        language=conversation.language,
+        language_source=conversation.language_source,
+        country=conversation.country,
+        last_topic=conversation.last_topic,
+        opted_out=conversation.opted_out,
+        offered_options=tuple(
+            (o["title"], o["payload"]) for o in conversation.offered_options or []
+        ),
+    )
+
+
+def apply(session: Session, pseudonym: str, changes: Changes) -> None:
+    """Write one message's changes: the only assignment of a conversation's fields."""
+    if changes.forget:
+        forget(session, pseudonym)
+        return
+    conversation = get(session, pseudonym)
     if conversation is None:
         conversation = Conversation(pseudonym=pseudonym)
         session.add(conversation)
-        session.flush()
-    return conversation
-
-
-def set_language(session: Session, pseudonym: str, language: str, source: str) -> None:
-    conversation = get_or_create(session, pseudonym)
-    conversation.language = language
-    conversation.language_source = source
+    if changes.language is not None:
+        conversation.language = changes.language
+        conversation.language_source = changes.language_source
+    if changes.country is not None:
+        conversation.country = changes.country
+    if changes.last_topic is not None:
+        conversation.last_topic = changes.last_topic
+    if changes.offered_options is not None:
+        conversation.offered_options = [
+            {"title": title, "payload": payload} for title, payload in changes.offered_options
+        ]
+    if changes.opted_out is not None:
+        conversation.opted_out = changes.opted_out
+    if changes.last_inbound_at is not None:
+        conversation.last_inbound_at = changes.last_inbound_at
 
 
 def forget(session: Session, pseudonym: str) -> bool:

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+READ_ONLY_OPTION = "route_assistant_read_only"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
@@ -44,18 +45,29 @@ def get_engine(database_url: str) -> Engine:
     engine = create_engine(database_url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        # IMMEDIATE: a transaction takes the write lock when it starts, so busy_timeout applies.
-        # A deferred one that reads, then writes after another process wrote, fails at once
-        # with "database is locked" (SQLite cannot upgrade a stale WAL snapshot); measured by
-        # scripts/channel_bench.py with 8 concurrent WhatsApp senders. PostgreSQL at scale.
-        event.listen(
-            engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE")
-        )
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """IMMEDIATE: a transaction takes the write lock when it starts, so busy_timeout applies.
+    A deferred one that reads, then writes after another process wrote, fails at once with
+    "database is locked" (SQLite cannot upgrade a stale WAL snapshot); measured by
+    scripts/channel_bench.py with 8 concurrent WhatsApp senders. A reader that never writes
+    (`reader_factory`) begins deferred, so words and memory are read while someone writes."""
+    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(database_url: str) -> sessionmaker[Session]:
     return sessionmaker(get_engine(database_url), expire_on_commit=False)
+
+
+def reader_factory(database_url: str) -> sessionmaker[Session]:
+    """Sessions that only read (the words of a response, what a conversation remembers): on
+    SQLite they do not queue behind writers; elsewhere they are ordinary sessions."""
+    engine = get_engine(database_url).execution_options(**{READ_ONLY_OPTION: True})
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager

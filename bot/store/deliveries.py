@@ -18,20 +18,29 @@ from bot.store.models import EventCount, ProcessedMessage
 KEEP_IDS_FOR = dt.timedelta(days=3)  # platforms stop redelivering long before this
 
 
-def first_delivery(session: Session, channel: str, external_id: str) -> bool:
-    """True the first time this channel's message id is seen (and remembers it)."""
+def first_delivery(session: Session, channel: str, external_id: str, now: dt.datetime) -> bool:
+    """True the first time this channel's message id is seen (and remembers it, with `now`,
+    so that `forget_old_ids` can tell its age)."""
+    row = {"channel": channel, "external_id": external_id[:64], "received_at": now}
     try:
         with session.begin_nested():
-            session.execute(
-                insert(ProcessedMessage).values(channel=channel, external_id=external_id[:64])
-            )
+            session.execute(insert(ProcessedMessage).values(**row))
     except IntegrityError:
         return False
     return True
 
 
-def forget_old_ids(session: Session, now: dt.datetime | None = None) -> int:
-    cutoff = (now or dt.datetime.now(dt.UTC)) - KEEP_IDS_FOR
+def forget(session: Session, channel: str, external_id: str) -> None:
+    """Forget one id: its handling failed, so the platform's redelivery must be handled."""
+    session.execute(
+        delete(ProcessedMessage).where(
+            ProcessedMessage.channel == channel, ProcessedMessage.external_id == external_id[:64]
+        )
+    )
+
+
+def forget_old_ids(session: Session, now: dt.datetime) -> int:
+    cutoff = now - KEEP_IDS_FOR
     result = session.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < cutoff))
     return result.rowcount or 0
 

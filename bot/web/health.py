@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from bot.web.dependencies import ServicesDep
+
 CHECK_TIMEOUT_SECONDS = 2.0
+router = APIRouter()
 
 
 async def _http_ok(http: httpx.AsyncClient, url: str) -> bool:
@@ -38,3 +43,14 @@ async def check(
         _http_ok(http, actions_url.rstrip("/") + "/health"),
     )
     return {"gateway": True, "content_store": store, "rasa": rasa, "action_server": actions}
+
+
+@router.get("/healthz")
+async def healthz(services: ServicesDep) -> JSONResponse:
+    settings = services.settings
+    checks = await check(
+        services.http, services.words.readers, settings.rasa_url, settings.action_server_url
+    )
+    failing = [name for name, ok in checks.items() if not ok]
+    body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}
+    return JSONResponse(body, status_code=503 if failing else 200)

@@ -67,8 +67,6 @@ def test_a_conversation_in_each_language(running, twilio, language, greeting, qu
 
 def test_a_digit_picks_a_topic_from_the_numbered_menu(running, twilio):
     [menu] = bodies(twilio("bonjou"))
-    number = next(
-        line.split(".")[0] for line in menu.splitlines() if line.endswith("Trafik moun")
-    )
+    number = next(line.split(".")[0] for line in menu.splitlines() if line.endswith("Trafik moun"))
     answer = "\n".join(bodies(twilio(number)))
     assert first_line(stored_body(running.database_url, "trafficking", "ht")) in read(answer)

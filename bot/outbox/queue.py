@@ -1,0 +1,101 @@
+"""The persisted queues between a webhook and a platform's API: inbox and outbox rows.
+
+Rows, not an in-memory queue: a message acknowledged to Twilio but not yet answered, or an
+answer not yet accepted by the platform, survives a restart. A broker (Redis, RabbitMQ) would
+add a service to run for no gain at our volume; the scale issue may swap this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store.db import as_utc
+from bot.store.models import InboxMessage, OutboxMessage
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY_SECONDS = 2.0
+LONGEST_WAIT_SECONDS = 300.0
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential with full jitter (2, 4, 8... s, at most 5 min); a Retry-After wins."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), LONGEST_WAIT_SECONDS)
+    ceiling = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), LONGEST_WAIT_SECONDS)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def receive(
+    session: Session, channel: str, address: str, text: str, readable: bool, now: dt.datetime
+) -> int:
+    row = InboxMessage(
+        channel=channel, address=address, text=text, readable=readable, received_at=now
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def inbox_ids(session: Session, channel: str) -> list[int]:
+    rows = session.scalars(
+        select(InboxMessage.id).where(InboxMessage.channel == channel).order_by(InboxMessage.id)
+    )
+    return list(rows)
+
+
+def enqueue(
+    session: Session,
+    channel: str,
+    address: str,
+    payloads: list[dict[str, Any]],
+    now: dt.datetime,
+) -> None:
+    for payload in payloads:
+        session.add(
+            OutboxMessage(
+                channel=channel,
+                address=address,
+                payload=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+
+def pending(session: Session, channel: str, limit: int = 200) -> list[OutboxMessage]:
+    """Messages not yet sent, oldest first: the worker keeps each person's messages in order."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.failed.is_(False))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def is_due(row: OutboxMessage, now: dt.datetime) -> bool:
+    return as_utc(row.next_attempt_at) <= now
+
+
+def retry_later(
+    row: OutboxMessage, error: str, retry_after: float | None, now: dt.datetime
+) -> None:
+    row.attempts += 1
+    row.last_error = error[:64]
+    if row.attempts >= MAX_ATTEMPTS:
+        give_up(row, error)
+        return
+    row.next_attempt_at = now + dt.timedelta(seconds=backoff_seconds(row.attempts, retry_after))
+
+
+def give_up(row: OutboxMessage, error: str) -> None:
+    """Kept for the operator to count and inspect, without the address or the words."""
+    row.failed = True
+    row.last_error = error[:64]
+    row.address = None
+    row.payload = {}

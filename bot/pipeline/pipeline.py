@@ -1,0 +1,207 @@
+"""One message in, one answer out: the pipeline every channel goes through.
+
+In order: the pseudonym (the raw address goes no further), consent (STOP/START), what cannot
+be read, a digit for a numbered option, the language (decided once per message), the place,
+the emergency fast path (before Rasa, without Rasa), then Rasa, whose words come back through
+the NLG endpoint. The conversation is read once when the message arrives and written once when
+it has been answered (bot/store/conversations.py `apply`); the answer carries its language,
+so no channel re-reads the conversation to render it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from re import compile as regex
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from bot.channels.base import Inbound
+from bot.clock import Clock, system_clock
+from bot.langid import Detection, LanguageDetector
+from bot.languages import LanguageTable
+from bot.nlg import EMERGENCY_TOPIC, NOT_A_FOLLOW_UP_TOPIC, Audience, ResponseGenerator
+from bot.phrases import Phrasebook
+from bot.pipeline.consent import Consent, ConsentWords
+from bot.pipeline.language import identify, is_unsupported, next_language
+from bot.pipeline.rasa import RasaClient, RasaUnavailable
+from bot.pipeline.text import chosen_option, country_from_payload, for_nlu, is_payload
+from bot.places import PlaceFinder
+from bot.pseudonym import pseudonymise
+from bot.replies import Answer, Reply
+from bot.safety.detector import EmergencyDetector
+from bot.store import conversations
+from bot.store.conversations import CHOSEN, DETECTED, Changes, Memory
+
+MAX_MESSAGE_CHARS = 2000  # longer text is cut: nobody types more on a phone, and Rasa slows
+GREET_PAYLOAD = "/greet"  # Telegram's /start; after STOP it means "start again"
+_WORD = regex(r"[^\W\d_]+|\?")
+
+
+@dataclass
+class Pipeline:
+    sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]  # for the read when a message arrives
+    rasa: RasaClient
+    detector: LanguageDetector
+    phrases: Phrasebook
+    languages: LanguageTable
+    generator: ResponseGenerator
+    places: PlaceFinder
+    emergencies: EmergencyDetector
+    consent: ConsentWords
+    pseudonym_key: bytes
+    clock: Clock = system_clock
+
+    def pseudonym(self, inbound: Inbound) -> str:
+        return pseudonymise(self.pseudonym_key, inbound.channel, inbound.address)
+
+    async def answer(self, inbound: Inbound) -> Answer:
+        """Everything said in answer to `inbound` ([] replies: the person opted out)."""
+        pseudonym = self.pseudonym(inbound)
+        memory = await run_in_threadpool(self._read, pseudonym)
+        changes = Changes(last_inbound_at=self.clock())
+        if inbound.language in self.languages.names:  # chosen through the channel: a deep link
+            changes.choose_language(inbound.language, CHOSEN)
+        answer = self._arrive(inbound, memory, changes)
+        if answer is None:
+            text = inbound.text
+            if inbound.traits.numbered_options:
+                text = chosen_option(memory.offered_options, text) or text
+            answer = await self._understand(pseudonym, text, memory, changes)
+            self._remember_answer(answer, changes)
+        await run_in_threadpool(self._write, pseudonym, changes)
+        return answer
+
+    def greeting(self, inbound: Inbound) -> Answer:
+        """The welcome of a page opened before anything is said (the web chat); reads only."""
+        memory = self._read(self.pseudonym(inbound))
+        language = self.languages.resolve(memory.language)
+        reply = self.generator.generate("utter_greet", Audience(language, memory.country), {})
+        return Answer([reply], language)
+
+    # --- before the message is understood --------------------------------------------------
+
+    def _arrive(self, inbound: Inbound, memory: Memory, changes: Changes) -> Answer | None:
+        """An answer decided by the conversation's state alone, or None to go on."""
+        language = self._language(memory, changes)
+        if inbound.traits.opt_out:
+            typed = inbound.readable and not is_payload(inbound.text)  # "/start" is a command
+            request = self.consent.classify(inbound.text) if typed else None
+            if request is not None:
+                changes.opted_out = request.consent is Consent.OPT_OUT
+                key = "opted_out" if changes.opted_out else "opted_in"
+                # Answered in the word's language when we speak it ("SISPANN": Kreyòl).
+                said_in = request.answer_language(language, self.languages.codes)
+                return self._said(key, said_in)
+            if memory.opted_out and inbound.text == GREET_PAYLOAD:
+                changes.opted_out = False
+                return self._said("opted_in", language)
+            if memory.opted_out and not self._is_emergency(inbound):
+                # Stopped means stopped; but a person in danger is answered all the same.
+                return Answer([], language)
+        if not inbound.readable:
+            return self._said("unreadable_message", language)
+        return None
+
+    def _is_emergency(self, inbound: Inbound) -> bool:
+        return inbound.readable and bool(self.emergencies.match(inbound.text))
+
+    # --- understanding ---------------------------------------------------------------------
+
+    async def _understand(
+        self, pseudonym: str, text: str, memory: Memory, changes: Changes
+    ) -> Answer:
+        text = text.strip()[:MAX_MESSAGE_CHARS]
+        if not text:
+            return self._said("empty_message", self._language(memory, changes))
+        country = country_from_payload(text)
+        if country is not None:
+            changes.country = country
+            return self._emergency_answer(memory, changes)
+        prose = not is_payload(text)
+        detection = identify(self.detector, self.languages, text) if prose else None
+        if detection is not None and is_unsupported(detection, self.languages.codes):
+            # A Spanish message before we have Spanish content: say what we can do, in
+            # every language we speak, rather than answer a guess in the wrong language.
+            menu = self.generator.language_menu_for_everyone()
+            return Answer([menu], self._language(memory, changes))
+        follow_up = self._detect(text, detection, memory, changes) if detection else None
+        if prose and (self.emergencies.match(text) or follow_up == EMERGENCY_TOPIC):
+            # Safety does not depend on the model: the answer goes out now, Rasa or not; also
+            # when the person answers "which country?" by typing it ("Meksik") instead of a tap.
+            return self._emergency_answer(memory, changes)
+        return await self._ask_rasa(
+            pseudonym, f"/{follow_up}" if follow_up else text, memory, changes
+        )
+
+    def _detect(
+        self, text: str, detection: Detection, memory: Memory, changes: Changes
+    ) -> str | None:
+        """The language and place a message shows; for a follow-up such as "e nan Meksik?",
+        the last topic, to answer again for the new place."""
+        switched = next_language(changes.language or memory.language, detection)
+        if switched is not None and switched in self.languages.names:
+            changes.choose_language(switched, DETECTED)
+        named = self.places.countries(text)
+        if not named:
+            return None
+        changes.country = named[-1]
+        if memory.last_topic and self._only_place_and_small_words(text):
+            return memory.last_topic
+        return None
+
+    def _only_place_and_small_words(self, text: str) -> bool:
+        remaining = self.places.without_places(text)
+        return all(word in self.languages.follow_up_words for word in _WORD.findall(remaining))
+
+    async def _ask_rasa(
+        self, pseudonym: str, text: str, memory: Memory, changes: Changes
+    ) -> Answer:
+        audience = self._audience(memory, changes)
+        # Only what the NLG endpoint needs to choose the words; no text, no address.
+        metadata = {"language": audience.language}
+        if audience.country:
+            metadata["country"] = audience.country
+        try:
+            said = await self.rasa.send(pseudonym, for_nlu(text), metadata=metadata)
+        except RasaUnavailable:
+            return self._said("unavailable", audience.language)
+        language = audience.language
+        if said.set_language in self.languages.names:
+            changes.choose_language(said.set_language, CHOSEN)
+            language = said.set_language
+        changes.forget = said.forget
+        return Answer(said.replies, language)
+
+    # --- answers and memory ----------------------------------------------------------------
+
+    def _emergency_answer(self, memory: Memory, changes: Changes) -> Answer:
+        audience = self._audience(memory, changes)
+        reply = self.generator.generate(f"utter_{EMERGENCY_TOPIC}", audience, {})
+        return Answer([reply], audience.language)
+
+    def _said(self, phrase_key: str, language: str) -> Answer:
+        return Answer([Reply(self.phrases.get(phrase_key, language))], language)
+
+    def _language(self, memory: Memory, changes: Changes) -> str:
+        return self.languages.resolve(changes.language or memory.language)
+
+    def _audience(self, memory: Memory, changes: Changes) -> Audience:
+        return Audience(self._language(memory, changes), changes.country or memory.country)
+
+    @staticmethod
+    def _remember_answer(answer: Answer, changes: Changes) -> None:
+        """The options offered (so "2" means the second) and the topic answered (so "and in
+        Mexico?" repeats it)."""
+        changes.offered_options = [(b.title, b.payload) for b in answer.buttons]
+        if answer.topic and answer.topic not in NOT_A_FOLLOW_UP_TOPIC:
+            changes.last_topic = answer.topic
+
+    def _read(self, pseudonym: str) -> Memory:
+        with self.readers() as session:
+            return conversations.read(session, pseudonym)
+
+    def _write(self, pseudonym: str, changes: Changes) -> None:
+        with self.sessions() as session, session.begin():
+            conversations.apply(session, pseudonym, changes)

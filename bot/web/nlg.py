@@ -1,0 +1,63 @@
+"""POST /nlg: Rasa's NLG endpoint. A response name and the tracker in, words out.
+
+The language and country come from the metadata the pipeline sent with the message (the
+tracker's latest user event), so the words are in the language the pipeline decided for this
+message; the endpoint reads the store only for words, and writes nothing.
+https://rasa.com/docs/rasa/nlg/ (request and response format)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from bot.languages import LanguageTable
+from bot.nlg import Audience
+from bot.store import conversations
+from bot.web.dependencies import WordsDep
+from bot.web.services import Words
+
+router = APIRouter()
+
+
+def latest_user_metadata(tracker: dict[str, Any]) -> dict[str, Any]:
+    """The metadata of the message being answered (Rasa keeps it on the user event)."""
+    for event in reversed(tracker.get("events") or []):
+        if isinstance(event, dict) and event.get("event") == "user":
+            metadata = event.get("metadata")
+            return metadata if isinstance(metadata, dict) else {}
+    return {}
+
+
+def audience_of(
+    tracker: dict[str, Any], sessions: sessionmaker[Session], languages: LanguageTable
+) -> Audience:
+    """From the pipeline's metadata; for a message that did not come through the gateway
+    (`rasa shell`, say), what the store remembers of the sender."""
+    metadata = latest_user_metadata(tracker)
+    language = metadata.get("language")
+    country = metadata.get("country")
+    if not isinstance(language, str):
+        with sessions() as session:
+            memory = conversations.read(session, str(tracker.get("sender_id") or ""))
+        language, country = memory.language, memory.country
+    resolved = languages.resolve(language)
+    return Audience(resolved, country if isinstance(country, str) else None)
+
+
+def _generate(words: Words, payload: dict[str, Any]) -> dict[str, Any]:
+    tracker = payload.get("tracker") or {}
+    arguments = payload.get("arguments") or {}
+    name = str(payload.get("response") or payload.get("template") or "")
+    audience = audience_of(tracker, words.readers, words.languages)
+    reply = words.generator.generate(name, audience, arguments)
+    return reply.to_rasa()
+
+
+@router.post("/nlg")
+async def nlg(payload: Annotated[dict[str, Any], Body()], words: WordsDep) -> dict[str, Any]:
+    """Rasa's NLG endpoint: response name + tracker in, words out."""
+    return await run_in_threadpool(_generate, words, payload)

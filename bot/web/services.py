@@ -1,0 +1,89 @@
+"""The gateway's long-lived parts, built once per process and handed to routes by type.
+
+`create_app` builds a `Services` in its lifespan; routes receive it (or one of its parts)
+through `bot/web/dependencies.py`, so a route is a plain function of typed arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.langid import build_detector
+from bot.languages import LanguageTable, load_languages
+from bot.nlg import ResponseGenerator
+from bot.outbox.ordering import InProcessLocks
+from bot.outbox.replier import Replier
+from bot.outbox.worker import OutboxWorker
+from bot.phrases import Phrasebook
+from bot.pipeline.consent import load_consent_words
+from bot.pipeline.pipeline import Pipeline
+from bot.pipeline.rasa import RasaClient
+from bot.places import build_place_finder, load_gazetteer
+from bot.safety.detector import build_detector as build_emergency_detector
+from bot.store.db import reader_factory, session_factory
+
+
+@dataclass
+class Words:
+    """What is needed before anything starts: the language table, phrases and responses
+    (the NLG endpoint must answer as soon as Rasa calls it)."""
+
+    languages: LanguageTable
+    phrases: Phrasebook
+    sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]  # sessions that only read: do not queue behind writers
+    generator: ResponseGenerator
+
+    @classmethod
+    def build(cls, settings: Settings) -> Words:
+        languages = load_languages(settings.translations_dir)
+        phrases = Phrasebook(settings.translations_dir, languages)
+        sessions = session_factory(settings.database_url)
+        readers = reader_factory(settings.database_url)
+        gazetteer = load_gazetteer(settings.gazetteer_path)
+        generator = ResponseGenerator(readers, phrases, languages, gazetteer)
+        return cls(languages, phrases, sessions, readers, generator)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    words: Words
+    http: httpx.AsyncClient
+    pipeline: Pipeline
+    outbox: OutboxWorker
+    replier: Replier
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.words.sessions
+
+    @classmethod
+    def build(
+        cls, settings: Settings, words: Words, http: httpx.AsyncClient, clock: Clock
+    ) -> Services:
+        pipeline = Pipeline(
+            sessions=words.sessions,
+            readers=words.readers,
+            rasa=RasaClient(settings.rasa_url, http, settings.rasa_timeout_seconds),
+            detector=build_detector(
+                settings.nlu_data_dir, settings.content_dir, settings.translations_dir
+            ),
+            phrases=words.phrases,
+            languages=words.languages,
+            generator=words.generator,
+            places=build_place_finder(settings.gazetteer_path),
+            emergencies=build_emergency_detector(settings.emergency_patterns_path),
+            consent=load_consent_words(settings.translations_dir),
+            pseudonym_key=settings.resolved_pseudonym_key(),
+            clock=clock,
+        )
+        outbox = OutboxWorker(words.sessions, clock)
+        replier = Replier(words.sessions, pipeline, outbox, InProcessLocks(), clock)
+        return cls(settings, clock, words, http, pipeline, outbox, replier)

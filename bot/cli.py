@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import time
 from pathlib import Path
 
-from bot.config import REPO_ROOT, get_settings
+from bot.config import get_settings
 
 
 def _content(args: argparse.Namespace) -> int:
@@ -89,10 +88,12 @@ def _db(_args: argparse.Namespace) -> int:
 
 
 def _demo(_args: argparse.Namespace) -> int:
-    """Load content, train if needed, run every process, stop them all on SIGINT/SIGTERM."""
+    """Load content, train if needed, run every process and keep it running (a process that
+    exits is started again, see bot/supervisor.py), stop them all on SIGINT/SIGTERM."""
     from urllib.parse import urlparse
 
     from bot.stack import Ports, Stack, die_with_parent
+    from bot.supervisor import ReadyWatch, Supervisor, supervise
     from bot.training import train_if_needed
 
     die_with_parent()  # `make demo` killed: we stop too, and stop everything we started
@@ -105,40 +106,38 @@ def _demo(_args: argparse.Namespace) -> int:
         rasa=urlparse(settings.rasa_url).port or 5005,
         actions=urlparse(settings.action_server_url).port or 5055,
     )
-    stack = Stack(ports=ports, run_dir=REPO_ROOT / "var" / "demo")
+    stack = Stack(ports=ports, run_dir=settings.demo_run_dir)
+    supervisor = Supervisor(stack)
     stopping = False
 
     def request_stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        stack.start()
-        print(
-            "starting: gateway, action server, Rasa (loading the model takes a while)...",
-            flush=True,
-        )
-        stack.wait_ready()
+    def announce_ready() -> None:
         gateway = ports.url(ports.gateway)
         print(
             f"web chat:  {gateway}/chat\nhealth:    {gateway}/healthz\n"
-            f"rasa:      {ports.url(ports.rasa)}\nlogs:      {stack.run_dir}",
+            f"rasa:      {ports.url(ports.rasa)}\nlogs:      {stack.run_dir}\n"
+            f"processes: {supervisor.status_file}",
             flush=True,
         )
         print("ready", flush=True)
-        while not stopping:
-            if stack.exited():
-                print(f"stopped unexpectedly: {', '.join(stack.exited())}", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-    except (TimeoutError, RuntimeError) as error:
-        print(f"demo failed to start: {error}", file=sys.stderr)
-        return 1
-    finally:
-        stack.stop()
-        print("stopped every process", flush=True)
+
+    def warn_late(waited: float) -> None:
+        print(
+            f"not ready yet after {waited:.0f}s; still waiting, and restarting what exits; "
+            f"logs in {stack.run_dir}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    print("starting: gateway, action server, Rasa (loading the model takes a while)...", flush=True)
+    watch = ReadyWatch(is_ready=stack.healthy, on_ready=announce_ready, on_late=warn_late)
+    supervise(supervisor, until=lambda: stopping, on_tick=watch)
+    print("stopped every process", flush=True)
     return 0
 
 

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         return self.content_dir / "safety" / "emergency.yml"
 
     pseudonym_key: str | None = None
+    # Written by the demo's supervisor (bot/supervisor.py): restarts, shown on /healthz.
+    supervisor_status_file: Path | None = None
+    # The demo's logs, Rasa's endpoints.yml and processes.json; two demos side by side (the
+    # integration tests) need one each, or a restarted Rasa would read the other's endpoints.
+    demo_run_dir: Path = REPO_ROOT / "var" / "demo"
 
     @model_validator(mode="after")
     def _refuse_missing_secrets_in_production(self) -> Settings:

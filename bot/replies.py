@@ -53,6 +53,9 @@ class Answer:
 
     replies: list[Reply]
     language: str
+    # Rasa could not answer: the message is kept and answered when Rasa is back; `replies`
+    # is the short note that says so (bot/outbox/replier.py decides whether it is sent).
+    held: bool = False
 
     @property
     def buttons(self) -> list[Button]:

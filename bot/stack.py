@@ -2,6 +2,7 @@
 
 Used by `make demo` and by the integration tests, so the tests run exactly what people run.
 Each process gets its own process group, so stopping it also stops anything it spawned.
+Keeping them running (restarts, backoff) is bot/supervisor.py's job, on top of this.
 """
 
 from __future__ import annotations
@@ -121,27 +122,43 @@ class Stack:
             ],
         }
 
-    def start(self, names: tuple[str, ...] = ("actions", "gateway", "rasa")) -> None:
+    def spawn(self, name: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start one process (again), its output appended to `run_dir/<name>.log`.
+
+        Its own session, hence its own process group: stopping it stops what it spawned, and a
+        Ctrl-C in the terminal reaches only us, so we decide the order things stop in.
+        `extra_env` is for settings only this process needs (the supervisor's status file)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        env = self._env()
-        commands = self.commands()
+        env = self._env() | (extra_env or {})
+        with (self.run_dir / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own fixed commands
+                self.commands()[name],
+                cwd=self.root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+            )
+        self.processes[name] = process
+        return process
+
+    def start(self, names: tuple[str, ...] = ("actions", "gateway", "rasa")) -> None:
         for name in names:
-            with (self.run_dir / f"{name}.log").open("ab") as log:
-                self.processes[name] = subprocess.Popen(  # noqa: S603 - our own fixed commands
-                    commands[name],
-                    cwd=self.root,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                    preexec_fn=die_with_parent,
-                )
+            self.spawn(name)
+
+    def healthy(self) -> bool:
+        """One look at the gateway's /healthz: True only on 200 (every part answers)."""
+        try:
+            url = self.ports.url(self.ports.gateway, "/healthz")
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Until /healthz says every part answers; fails fast if a process dies."""
         deadline = time.monotonic() + timeout
-        url = self.ports.url(self.ports.gateway, "/healthz")
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
@@ -149,9 +166,8 @@ class Stack:
                         f"{name} exited with {process.returncode}; "
                         f"see {self.run_dir / (name + '.log')}"
                     )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
+            if self.healthy():
+                return
             time.sleep(1)
         raise TimeoutError(f"not ready after {timeout:.0f}s; logs in {self.run_dir}")
 
@@ -172,6 +188,16 @@ class Stack:
             # Children the group leader left behind (e.g. Rasa's workers) go too.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+
+    def discard(self, name: str) -> None:
+        """Forget a process that exited on its own, after killing what its group left behind.
+
+        Killing Rasa's main process (kill -9, the OOM killer) can leave its children running
+        and holding the port; a restarted Rasa could not listen then. Done as soon as the exit
+        is noticed, so the group's id has had no time to be reused by another process."""
+        process = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
     def exited(self) -> list[str]:
         return [name for name, p in self.processes.items() if p.poll() is not None]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import itertools
 import logging
 import re
 import time
@@ -15,10 +14,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 from telegram import Bot
 
 from bot.channels.base import SendError
@@ -31,8 +26,18 @@ from bot.stack import free_port
 from bot.store.db import session_scope
 from bot.store.deliveries import event_counts
 from bot.store.models import Conversation, OutboxMessage
+from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import serve
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, fake_telegram
+from tests.fakes.telegram_api import (
+    TOKEN,
+    FakeTelegram,
+    callback_update,
+    fake_telegram,
+    message,
+    new_chat,
+    new_update_id,
+    text_update,
+)
 
 SECRET = "s3cret_Token-for-tests"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
@@ -45,25 +50,6 @@ MENU_BUTTONS = [
 
 
 # --- fakes and fixtures ----------------------------------------------------------------------
-
-
-@dataclass
-class FakeRasa:
-    """Rasa's REST channel: records what the gateway sends, answers `reply(message)`."""
-
-    calls: list[dict[str, Any]]
-    reply: Callable[[str], list[dict[str, Any]]]
-
-    def app(self) -> Starlette:
-        async def webhook(request: Request) -> JSONResponse:
-            body = await request.json()
-            self.calls.append(body)
-            return JSONResponse(self.reply(body["message"]))
-
-        return Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
-
-    def messages(self) -> list[str]:
-        return [c["message"] for c in self.calls]
 
 
 def default_reply(message: str) -> list[dict[str, Any]]:
@@ -129,55 +115,7 @@ def client(gateway, rasa, telegram) -> Iterator[TestClient]:
     drain(gateway[1], telegram)
 
 
-# --- real-shaped updates (https://core.telegram.org/bots/api#update) ---------------------------
-
-_update_ids = itertools.count(10_000)
-_chat_ids = itertools.count(700_000_001)
-
-
-def new_chat() -> int:
-    return next(_chat_ids)
-
-
-def person(chat_id: int) -> dict[str, Any]:
-    return {"id": chat_id, "is_bot": False, "first_name": "Jean", "language_code": "fr"}
-
-
-def message(chat_id: int, chat_type: str = "private", **content: Any) -> dict[str, Any]:
-    chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
-    if chat_type == "private":
-        chat["first_name"] = "Jean"
-    else:
-        chat["title"] = "Migrants Necoclí"
-    text = content.get("text", "")
-    if text.startswith("/"):
-        command = text.split()[0]
-        content["entities"] = [{"offset": 0, "length": len(command), "type": "bot_command"}]
-    return {
-        "message_id": 41,
-        "from": person(chat_id),
-        "chat": chat,
-        "date": int(time.time()),
-        **content,
-    }
-
-
-def text_update(chat_id: int, text: str, chat_type: str = "private") -> dict[str, Any]:
-    return {"update_id": next(_update_ids), "message": message(chat_id, chat_type, text=text)}
-
-
-def callback_update(chat_id: int, data: str, chat_type: str = "private") -> dict[str, Any]:
-    return {
-        "update_id": next(_update_ids),
-        "callback_query": {
-            "id": f"cbq-{chat_id}",
-            "from": person(chat_id),
-            "message": message(chat_id, chat_type, text="Choose a topic"),
-            "chat_instance": "-4242",
-            "data": data,
-        },
-    }
-
+# --- real-shaped updates (https://core.telegram.org/bots/api#update): tests/fakes/telegram_api.py
 
 PHOTO = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90}]
 MEDIA: dict[str, dict[str, Any]] = {
@@ -200,7 +138,7 @@ MEDIA: dict[str, dict[str, Any]] = {
 
 
 def media_update(chat_id: int, kind: str, **extra: Any) -> dict[str, Any]:
-    return {"update_id": next(_update_ids), "message": message(chat_id, **MEDIA[kind], **extra)}
+    return {"update_id": new_update_id(), "message": message(chat_id, **MEDIA[kind], **extra)}
 
 
 def visible(telegram_html: str) -> str:
@@ -266,7 +204,7 @@ CASES = {
     "button": Case(lambda c: callback_update(c, "/trafficking"), "/trafficking", 1, True),
     "button-in-group": Case(lambda c: callback_update(c, "/menu", "group"), None, 0, True),
     "edited-message": Case(
-        lambda c: {"update_id": next(_update_ids), "edited_message": message(c, text="hi")},
+        lambda c: {"update_id": new_update_id(), "edited_message": message(c, text="hi")},
         None,
         0,
     ),
@@ -274,7 +212,7 @@ CASES = {
     "supergroup": Case(lambda c: text_update(-c, "/start", "supergroup"), None, 0),
     "channel-post": Case(
         lambda c: {
-            "update_id": next(_update_ids),
+            "update_id": new_update_id(),
             "channel_post": message(-c, "channel", text="news"),
         },
         None,
@@ -464,10 +402,10 @@ def test_a_crash_answers_500_and_the_redelivery_is_handled(client, telegram, gat
     real_answer = pipeline.answer
     failures = iter([True])
 
-    async def crash_once(inbound):
+    async def crash_once(inbound, **options):
         if next(failures, False):
             raise RuntimeError("database is locked")
-        return await real_answer(inbound)
+        return await real_answer(inbound, **options)
 
     monkeypatch.setattr(pipeline, "answer", crash_once)
     update = text_update(new_chat(), "hello")

@@ -7,6 +7,7 @@ between (pseudonym, opt-out, digits, language, safety, Rasa) is channel-neutral:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,6 +42,9 @@ class Inbound:
     # A language the person chose through the channel itself (a Telegram deep link).
     language: str | None = None
     traits: Traits = MESSAGING
+    # When the person wrote it, if that was not just now: a message held while Rasa was away
+    # is answered later, and WhatsApp's 24-hour window runs from when it was written.
+    received_at: dt.datetime | None = None
 
 
 class SendError(Exception):

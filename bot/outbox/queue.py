@@ -11,7 +11,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.store.db import as_utc
@@ -41,11 +41,47 @@ def receive(
     return row.id
 
 
-def inbox_ids(session: Session, channel: str) -> list[int]:
+def pending_inbox(session: Session, channel: str) -> list[InboxMessage]:
+    """A channel's messages not answered yet, oldest first."""
     rows = session.scalars(
-        select(InboxMessage.id).where(InboxMessage.channel == channel).order_by(InboxMessage.id)
+        select(InboxMessage).where(InboxMessage.channel == channel).order_by(InboxMessage.id)
     )
     return list(rows)
+
+
+def hold(session: Session, inbox_id: int, now: dt.datetime) -> None:
+    """Rasa could not answer this row: keep it until Rasa is back."""
+    row = session.get(InboxMessage, inbox_id)
+    if row is not None and row.held_since is None:
+        row.held_since = now
+
+
+def held_rows(session: Session, limit: int = 200) -> list[InboxMessage]:
+    """Held messages, oldest first: answered in the order people wrote them."""
+    query = (
+        select(InboxMessage)
+        .where(InboxMessage.held_since.is_not(None))
+        .order_by(InboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def count_held(session: Session) -> int:
+    held = select(func.count()).select_from(InboxMessage)
+    return int(session.scalar(held.where(InboxMessage.held_since.is_not(None))) or 0)
+
+
+def has_held(session: Session, channel: str, address: str, before: int | None) -> bool:
+    """Whether this person has a held message older than `before` (any, when None)."""
+    query = select(InboxMessage.id).where(
+        InboxMessage.channel == channel,
+        InboxMessage.address == address,
+        InboxMessage.held_since.is_not(None),
+    )
+    if before is not None:
+        query = query.where(InboxMessage.id < before)
+    return session.scalars(query.limit(1)).first() is not None
 
 
 def enqueue(

@@ -10,7 +10,7 @@ so no channel re-reads the conversation to render it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from re import compile as regex
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +38,12 @@ GREET_PAYLOAD = "/greet"  # Telegram's /start; after STOP it means "start again"
 _WORD = regex(r"[^\W\d_]+|\?")
 
 
+@dataclass(frozen=True)
+class _RasaUse:
+    can_hold: bool
+    behind_held: bool
+
+
 @dataclass
 class Pipeline:
     sessions: sessionmaker[Session]
@@ -56,11 +62,19 @@ class Pipeline:
     def pseudonym(self, inbound: Inbound) -> str:
         return pseudonymise(self.pseudonym_key, inbound.channel, inbound.address)
 
-    async def answer(self, inbound: Inbound) -> Answer:
-        """Everything said in answer to `inbound` ([] replies: the person opted out)."""
+    async def answer(
+        self, inbound: Inbound, *, can_hold: bool = False, behind_held: bool = False
+    ) -> Answer:
+        """Everything said in answer to `inbound` ([] replies: the person opted out).
+
+        `can_hold`: the channel can answer later, so a message Rasa cannot answer now comes
+        back `held` (with a note) instead of "try again later". `behind_held`: this person has
+        older messages held; this one waits behind them rather than overtake them (the
+        emergency fast path still answers at once).
+        """
         pseudonym = self.pseudonym(inbound)
         memory = await run_in_threadpool(self._read, pseudonym)
-        changes = Changes(last_inbound_at=self.clock())
+        changes = Changes(last_inbound_at=inbound.received_at or self.clock())
         if inbound.language in self.languages.names:  # chosen through the channel: a deep link
             changes.choose_language(inbound.language, CHOSEN)
         answer = self._arrive(inbound, memory, changes)
@@ -68,8 +82,10 @@ class Pipeline:
             text = inbound.text
             if inbound.traits.numbered_options:
                 text = chosen_option(memory.offered_options, text) or text
-            answer = await self._understand(pseudonym, text, memory, changes)
-            self._remember_answer(answer, changes)
+            rasa = _RasaUse(can_hold, behind_held)
+            answer = await self._understand(pseudonym, text, memory, changes, rasa)
+            if not answer.held:  # a held "2" must still mean the option offered before
+                self._remember_answer(answer, changes)
         await run_in_threadpool(self._write, pseudonym, changes)
         return answer
 
@@ -110,7 +126,7 @@ class Pipeline:
     # --- understanding ---------------------------------------------------------------------
 
     async def _understand(
-        self, pseudonym: str, text: str, memory: Memory, changes: Changes
+        self, pseudonym: str, text: str, memory: Memory, changes: Changes, rasa: _RasaUse
     ) -> Answer:
         text = text.strip()[:MAX_MESSAGE_CHARS]
         if not text:
@@ -131,9 +147,8 @@ class Pipeline:
             # Safety does not depend on the model: the answer goes out now, Rasa or not; also
             # when the person answers "which country?" by typing it ("Meksik") instead of a tap.
             return self._emergency_answer(memory, changes)
-        return await self._ask_rasa(
-            pseudonym, f"/{follow_up}" if follow_up else text, memory, changes
-        )
+        message = f"/{follow_up}" if follow_up else text
+        return await self._ask_rasa(pseudonym, message, memory, changes, rasa)
 
     def _detect(
         self, text: str, detection: Detection, memory: Memory, changes: Changes
@@ -156,9 +171,11 @@ class Pipeline:
         return all(word in self.languages.follow_up_words for word in _WORD.findall(remaining))
 
     async def _ask_rasa(
-        self, pseudonym: str, text: str, memory: Memory, changes: Changes
+        self, pseudonym: str, text: str, memory: Memory, changes: Changes, rasa: _RasaUse
     ) -> Answer:
         audience = self._audience(memory, changes)
+        if rasa.can_hold and rasa.behind_held:
+            return Answer([], audience.language, held=True)
         # Only what the NLG endpoint needs to choose the words; no text, no address.
         metadata = {"language": audience.language}
         if audience.country:
@@ -166,6 +183,8 @@ class Pipeline:
         try:
             said = await self.rasa.send(pseudonym, for_nlu(text), metadata=metadata)
         except RasaUnavailable:
+            if rasa.can_hold:
+                return replace(self._said("held", audience.language), held=True)
             return self._said("unavailable", audience.language)
         language = audience.language
         if said.set_language in self.languages.names:

@@ -146,8 +146,9 @@ class ProcessedMessage(Base):
 
 
 class InboxMessage(Base):
-    """A message acknowledged before it was answered (WHATSAPP_REPLY=rest): kept until the
-    answer is in the outbox, so a restart in between loses nothing. Deleted once handled."""
+    """A message acknowledged before it was answered: kept until the answer is in the outbox,
+    so a restart in between loses nothing. Deleted once handled. `held_since` is set while
+    Rasa cannot answer it; it is answered, in order, when Rasa is back (bot/outbox/replier.py)."""
 
     __tablename__ = "inbox"
 
@@ -158,6 +159,7 @@ class InboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     readable: Mapped[bool] = mapped_column(Boolean, default=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    held_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class OutboxMessage(Base):

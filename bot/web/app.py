@@ -39,13 +39,17 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             app.state.whatsapp = whatsapp_routes.start(services)
             async with telegram_runtime.running(services) as telegram:
                 app.state.telegram = telegram
-                sending = asyncio.create_task(services.outbox.run())
+                loops = [
+                    asyncio.create_task(services.outbox.run()),
+                    asyncio.create_task(services.replier.run()),
+                ]
                 try:
                     yield
                 finally:
-                    sending.cancel()
+                    for loop in loops:
+                        loop.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await sending
+                        await asyncio.gather(*loops)
                     app.state.telegram = None
 
     app = FastAPI(title="Route assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import APIRouter
@@ -11,6 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from bot.outbox import queue
+from bot.supervisor import supervision_report
 from bot.web.dependencies import ServicesDep
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -52,5 +56,37 @@ async def healthz(services: ServicesDep) -> JSONResponse:
         services.http, services.words.readers, settings.rasa_url, settings.action_server_url
     )
     failing = [name for name, ok in checks.items() if not ok]
-    body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}
+    body = {
+        "status": "ok" if not failing else "unavailable",
+        "checks": checks,
+        "failing": failing,
+        # Messages kept while Rasa was away, answered when it is back (bot/outbox/replier.py).
+        "held_messages": await run_in_threadpool(_held, services.words.readers),
+    }
+    supervised = _supervised(settings.supervisor_status_file)
+    if supervised is not None:
+        body["processes"] = supervised
     return JSONResponse(body, status_code=503 if failing else 200)
+
+
+def _held(sessions: sessionmaker[Session]) -> int | None:
+    try:
+        with sessions() as session:
+            return queue.count_held(session)
+    except Exception:  # noqa: BLE001 - the store check above reports the failure
+        return None
+
+
+def _supervised(path: Path | None) -> dict[str, dict[str, Any]] | None:
+    """What the supervisor says of each process: running, how often restarted, how it last
+    exited (pids and times stay in the file, for the operator on the machine)."""
+    report = supervision_report(path)
+    processes = report.get("processes") if report else None
+    if not isinstance(processes, dict):
+        return None
+    shown = ("running", "restarts", "last_exit", "crash_loop")
+    return {
+        name: {key: entry.get(key) for key in shown}
+        for name, entry in processes.items()
+        if isinstance(entry, dict)
+    }

@@ -10,6 +10,7 @@ getUpdates serves the updates queued with `queue_update`, for the polling test.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -186,3 +187,59 @@ def fake_telegram(token: str = TOKEN) -> Iterator[FakeTelegram]:
     with serve(fake.app()) as url:
         fake.url = url
         yield fake
+
+
+# --- real-shaped updates (https://core.telegram.org/bots/api#update) ---------------------------
+
+_update_ids = itertools.count(10_000)
+
+
+def new_update_id() -> int:
+    return next(_update_ids)
+
+
+_chat_ids = itertools.count(700_000_001)
+
+
+def new_chat() -> int:
+    return next(_chat_ids)
+
+
+def person(chat_id: int) -> dict[str, Any]:
+    return {"id": chat_id, "is_bot": False, "first_name": "Jean", "language_code": "fr"}
+
+
+def message(chat_id: int, chat_type: str = "private", **content: Any) -> dict[str, Any]:
+    chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+    if chat_type == "private":
+        chat["first_name"] = "Jean"
+    else:
+        chat["title"] = "Migrants Necoclí"
+    text = content.get("text", "")
+    if text.startswith("/"):
+        command = text.split()[0]
+        content["entities"] = [{"offset": 0, "length": len(command), "type": "bot_command"}]
+    return {
+        "message_id": 41,
+        "from": person(chat_id),
+        "chat": chat,
+        "date": int(time.time()),
+        **content,
+    }
+
+
+def text_update(chat_id: int, text: str, chat_type: str = "private") -> dict[str, Any]:
+    return {"update_id": next(_update_ids), "message": message(chat_id, chat_type, text=text)}
+
+
+def callback_update(chat_id: int, data: str, chat_type: str = "private") -> dict[str, Any]:
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": f"cbq-{chat_id}",
+            "from": person(chat_id),
+            "message": message(chat_id, chat_type, text="Choose a topic"),
+            "chat_instance": "-4242",
+            "data": data,
+        },
+    }

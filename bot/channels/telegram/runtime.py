@@ -10,12 +10,15 @@ https://core.telegram.org/bots/api#setwebhook, https://core.telegram.org/bots/ap
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from starlette.concurrency import run_in_threadpool
 from telegram import Update
 from telegram.error import TelegramError
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 PATH = "/webhooks/telegram"
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 _REDACTED_LOGGERS = ("httpx", "httpcore", "telegram")
+RASA_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -103,9 +107,7 @@ async def _start(application: TelegramApp, settings: Settings) -> bool:
     API does not answer: the gateway still serves the web chat and WhatsApp."""
     try:
         await application.initialize()
-        if settings.telegram_polling and application.updater is not None:
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        elif settings.public_base_url and settings.telegram_webhook_secret:
+        if settings.public_base_url and settings.telegram_webhook_secret:
             await application.bot.set_webhook(
                 url=settings.public_base_url.rstrip("/") + PATH,
                 secret_token=settings.telegram_webhook_secret,
@@ -116,7 +118,7 @@ async def _start(application: TelegramApp, settings: Settings) -> bool:
         log.error("Telegram is off: the Bot API did not answer (%s)", type(error).__name__)
         await _stop(application)
         return False
-    mode = "polling" if settings.telegram_polling else "webhook"
+    mode = "polling once Rasa answers" if settings.telegram_polling else "webhook"
     log.info("Telegram bot @%s running (%s)", application.bot.username, mode)
     return True
 
@@ -130,6 +132,25 @@ async def _stop(application: TelegramApp) -> None:
         await application.shutdown()
     except TelegramError as error:  # shutting down: nothing left to do about it
         log.warning("Telegram shutdown: %s", type(error).__name__)
+
+
+async def _poll_when_rasa_answers(application: TelegramApp, services: Services) -> None:
+    """Polling takes the waiting updates only once Rasa answers: fetched while Rasa is still
+    loading its model (about 20 s after a restart), they would only get a note, not the
+    answer. (In webhook mode Telegram pushes; a message Rasa cannot answer yet is held.)"""
+    health = services.settings.rasa_url.rstrip("/") + "/"
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if (await services.http.get(health, timeout=2.0)).status_code == 200:
+                break
+        await asyncio.sleep(RASA_POLL_SECONDS)
+    if application.updater is not None:
+        try:
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        except TelegramError as error:
+            log.error("Telegram polling did not start (%s)", type(error).__name__)
+            return
+        log.info("Telegram polling started: Rasa answers")
 
 
 @asynccontextmanager
@@ -154,12 +175,19 @@ async def running(services: Services) -> AsyncIterator[TelegramRuntime | None]:
     started = await _start(application, settings)
     try:
         runtime = None
+        polling = None
         if started:
             services.outbox.register(TelegramSender(application.bot))
             services.replier.register(CHANNEL, render_answer)
             runtime = TelegramRuntime(application, channel, services)
+            if settings.telegram_polling:
+                polling = asyncio.create_task(_poll_when_rasa_answers(application, services))
         yield runtime
     finally:
+        if polling is not None:
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
         if started:
             await _stop(application)
         for name in _REDACTED_LOGGERS:

@@ -173,7 +173,8 @@ async def message(request: Request, whatsapp: WhatsAppDep, services: ServicesDep
     if whatsapp.answers_later:
         services.replier.schedule(inbox_id)
         return _twiml()
-    answer = await services.pipeline.answer(inbound)
+    # In the response; held while Rasa is away if the Messages API can answer later.
+    answer = await services.replier.answer_inline(inbound)
     return _twiml(whatsapp.twiml_renderer(answer) if answer.replies else [])
 
 

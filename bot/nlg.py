@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 UTTER_PREFIX = "utter_"
 EMERGENCY_TOPIC = "emergency"
+EMERGENCY_FOLLOW_UP = "emergency_follow_up"  # a detail inside an emergency (bot/pipeline/flow.py)
 # Topics that are not "the subject we were talking about" for a follow-up like "and in Mexico?".
 NOT_A_FOLLOW_UP_TOPIC = {"delete_my_data"}
 MAX_SOURCES_SHOWN = 1  # the rest are in the store and the export; a phone screen is small
@@ -69,21 +70,26 @@ class ResponseGenerator:
         """The words of `response` for `audience`; an action may name another language in
         `arguments` (the last message after "delete my data" is said in the old one)."""
         name = response.removeprefix(UTTER_PREFIX)
+        return replace(self._words(name, audience, arguments), response=name)
+
+    def _words(self, name: str, audience: Audience, arguments: dict[str, Any]) -> Reply:
         language = self._languages.resolve(arguments.get("language") or audience.language)
         country = audience.country
         with self._sessions() as session:
             if name in self._composed:
                 return self._composed[name](session, language, arguments)
+            if name == EMERGENCY_FOLLOW_UP:
+                return self._emergency_follow_up(session, language, country)
             variant = lookup.find_variant(session, name, language, self._languages.default, country)
             if variant is not None:
                 topic = None if name in NOT_A_FOLLOW_UP_TOPIC else name
                 reply = self._topic_reply(variant, language, topic)
-                if name == EMERGENCY_TOPIC and country is None:
-                    return self._ask_country(session, reply, language)
+                if name == EMERGENCY_TOPIC:
+                    return self._emergency(session, reply, language, country)
                 return reply
             if self._phrases.has(name):
                 return Reply(text=self._phrases.get(name, language))
-            log.error("no words for response %s; sending the fallback", response)
+            log.error("no words for response %s; sending the fallback", name)
             return self._with_menu(session, "fallback", language)
 
     def _topic_reply(self, variant: ContentVariant, language: str, topic: str | None) -> Reply:
@@ -93,13 +99,41 @@ class ResponseGenerator:
         buttons = [Button(title=o["title"], payload=o["payload"]) for o in variant.options]
         return Reply(text=text, buttons=buttons, topic=topic)
 
-    def _ask_country(self, session: Session, reply: Reply, language: str) -> Reply:
-        """Unknown country: one short question, with the countries we have numbers for."""
+    def _emergency(
+        self, session: Session, card: Reply, language: str, country: str | None
+    ) -> Reply:
+        """The emergency card, the offer of a person and, without a country, the question."""
+        talk = Button(self._phrases.get("talk_button", language), "/talk_to_human")
+        if country is None:
+            return self._ask_country(session, card, language, then=[talk])
+        return replace(card, buttons=[*card.buttons, talk])
+
+    def _emergency_follow_up(self, session: Session, language: str, country: str | None) -> Reply:
+        """A detail inside an emergency: what to do with it, the numbers again, a person; the
+        card's own topic buttons (trafficking, health) are left out: this is not browsing."""
+        variant = lookup.find_variant(
+            session, EMERGENCY_TOPIC, language, self._languages.default, country
+        )
+        what_to_do = self._phrases.get("emergency_follow_up", language)
+        talk = Button(self._phrases.get("talk_button", language), "/talk_to_human")
+        if variant is None:
+            return Reply(what_to_do, [talk], topic=EMERGENCY_TOPIC)
+        card = self._topic_reply(variant, language, EMERGENCY_TOPIC)
+        reply = Reply(f"{what_to_do}\n\n{card.text}", topic=EMERGENCY_TOPIC)
+        if country is None:
+            return self._ask_country(session, reply, language, then=[talk])
+        return replace(reply, buttons=[talk])
+
+    def _ask_country(
+        self, session: Session, reply: Reply, language: str, then: list[Button]
+    ) -> Reply:
+        """Unknown country: one short question, a button per country we have numbers for,
+        then `then` (the offer of a person) instead of the card's own buttons."""
         scoped = lookup.scoped_countries(session, EMERGENCY_TOPIC)
         ordered = [code for code in self._gazetteer.names if code in scoped]
         ordered += sorted(scoped - set(ordered))
         if not ordered:
-            return reply
+            return replace(reply, buttons=[*reply.buttons, *then])
         buttons = [
             Button(
                 title=self._gazetteer.name(code, language, self._languages.default),
@@ -108,7 +142,7 @@ class ResponseGenerator:
             for code in ordered
         ]
         text = f"{reply.text}\n\n*{self._phrases.get('which_country', language)}*"
-        return Reply(text=text, buttons=buttons, topic=reply.topic)
+        return Reply(text=text, buttons=[*buttons, *then], topic=reply.topic)
 
     def _with_menu(self, session: Session, phrase_key: str, language: str) -> Reply:
         buttons = [

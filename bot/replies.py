@@ -25,16 +25,24 @@ class Reply:
     # The content topic whose words these are ("trafficking"), so the pipeline can remember
     # what was last answered; None for phrases (greetings, prompts, errors).
     topic: str | None = None
+    # The response Rasa chose ("fallback", "greet", "trafficking"), so the pipeline knows
+    # what was said without reading the words (an emergency's follow-up replaces a fallback).
+    response: str | None = None
 
     def to_rasa(self) -> dict[str, Any]:
         """The NLG endpoint's response body (Rasa validates these keys)."""
+        said = {
+            key: value
+            for key, value in (("topic", self.topic), ("response", self.response))
+            if value
+        }
         return {
             "text": self.text,
             "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
             "image": None,
             "elements": [],
             "attachments": [],
-            "custom": {GATEWAY_KEY: {"topic": self.topic}} if self.topic else {},
+            "custom": {GATEWAY_KEY: said} if said else {},
         }
 
     @classmethod
@@ -66,3 +74,8 @@ class Answer:
     def topic(self) -> str | None:
         """The last content topic answered, if any."""
         return next((r.topic for r in reversed(self.replies) if r.topic), None)
+
+    @property
+    def responses(self) -> set[str]:
+        """The names of the responses said ("fallback", "trafficking")."""
+        return {r.response for r in self.replies if r.response}

@@ -58,19 +58,23 @@ def test_langid_command_prints_language_and_confidence():
 
 
 @pytest.mark.parametrize(
-    ("current", "detection", "expected"),
+    ("current", "settled", "detection", "expected"),
     [
-        (None, Detection("ht", 0.9, 1), "ht"),  # first message decides
-        (None, Detection("fr", 0.4, 1), None),  # too unsure: keep the default for now
-        ("ht", Detection("fr", 0.99, 1), None),  # "merci" does not flip a Kreyòl chat
-        ("ht", Detection("fr", 0.99, 5), "fr"),  # a real French sentence does
-        ("ht", Detection("fr", 0.8, 6), None),  # ...but only when unmistakable
-        ("ht", Detection(None, 0.0, 0), None),
-        ("ht", Detection("ht", 1.0, 4), None),
+        (None, False, Detection("ht", 0.9, 1), ("ht", False)),  # an opener guesses
+        (None, False, Detection("ht", 0.9, 4), ("ht", True)),  # a sentence settles
+        (None, False, Detection("fr", 0.4, 1), None),  # too unsure: keep the default for now
+        ("ht", False, Detection("fr", 0.99, 1), None),  # "merci" does not flip a guess
+        ("ht", False, Detection("fr", 0.99, 5), ("fr", True)),  # a French sentence corrects it
+        ("ht", False, Detection("fr", 0.8, 6), None),  # ...but only when unmistakable
+        ("ht", False, Detection("ht", 1.0, 4), ("ht", True)),  # confirmed: now settled
+        ("ht", True, Detection("fr", 0.99, 5), None),  # settled: only a request switches
+        ("en", True, Detection("ht", 1.0, 9), None),  # "he only speaks creole" is a detail
+        ("ht", True, Detection(None, 0.0, 0), None),
     ],
 )
-def test_when_the_conversation_changes_language(current, detection, expected):
-    assert next_language(current, detection) == expected
+def test_when_the_conversation_changes_language(current, settled, detection, expected):
+    choice = next_language(current, settled, detection)
+    assert (None if choice is None else (choice.language, choice.settled)) == expected
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.config import REPO_ROOT
+from bot.content import lookup
 from bot.content.io import import_directory
 from bot.outbox import queue as outbox
 from bot.stack import free_port
@@ -134,7 +135,10 @@ def test_one_persons_messages_keep_their_order_through_retries(rest_settings, tw
 
 
 def test_buttons_go_as_a_content_template_when_one_is_configured(rest_settings, twilio):
-    rest_settings.whatsapp_content_templates = {"list-picker:8": "HX" + "1" * 32}
+    # A row per country with an emergency item, then "talk to a person".
+    with session_scope(rest_settings.database_url) as session:
+        rows = len(lookup.scoped_countries(session, "emergency")) + 1
+    rest_settings.whatsapp_content_templates = {f"list-picker:{rows}": "HX" + "1" * 32}
     with gateway(rest_settings) as client:
         post_signed(client, message_form(EMERGENCY_FR))
         [sent] = twilio.recorder.wait_for(1)

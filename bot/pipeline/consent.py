@@ -24,7 +24,7 @@ class Consent(StrEnum):
     OPT_IN = "opt_in"
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     return " ".join(_EDGES.sub("", fold(text)).split())
 
 
@@ -46,7 +46,7 @@ class ConsentWords:
     words: dict[str, ConsentRequest]
 
     def classify(self, text: str) -> ConsentRequest | None:
-        return self.words.get(_normalise(text))
+        return self.words.get(normalise(text))
 
 
 @lru_cache(maxsize=4)
@@ -56,7 +56,7 @@ def load_consent_words(translations_dir: Path) -> ConsentWords:
     words: dict[str, ConsentRequest] = {}
     for consent in Consent:
         for language, listed in (data.get(consent.value) or {}).items():
-            for word in map(_normalise, map(str, listed)):
+            for word in map(normalise, map(str, listed)):
                 known = words.get(word, ConsentRequest(consent, ()))
                 words[word] = ConsentRequest(known.consent, (*known.languages, language))
     return ConsentWords(words)

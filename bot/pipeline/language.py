@@ -1,26 +1,47 @@
-"""When a conversation's language changes: kept unless a message is confidently in another
-language or the person asks (the `change_language` intent or the language menu)."""
+"""When a conversation's language changes: by request only, once it is settled.
+
+The first messages set it: a fairly sure guess from a short opener ("bjr", "sak pase") is
+*guessed* and may still be corrected by the first real sentence; a sentence *settles* it. After
+that only a request changes it (the `change_language` intent, the language menu, a deep link):
+a detail in another language ("he only speaks creole"), a name or a quote does not.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from bot.langid import Detection, LanguageDetector
 from bot.languages import LanguageTable
 
 # First message: take a fairly sure guess; the person can always switch.
 FIRST_GUESS_MIN_CONFIDENCE = 0.6
-# Later: "ok", "merci", "menu" must not flip a Kreyòl conversation into French.
+# A guess from a short opener is corrected only by an unmistakable sentence: "ok", "merci",
+# "menu" must not flip a Kreyòl conversation into French.
 SWITCH_MIN_CONFIDENCE = 0.97
-SWITCH_MIN_WORDS = 3
+SETTLING_MIN_WORDS = 3  # a message this long settles the language
 
 
-def next_language(current: str | None, detection: Detection) -> str | None:
+@dataclass(frozen=True)
+class LanguageChoice:
+    language: str
+    settled: bool  # False: a guess from a short opener, which the first sentence may correct
+
+
+def next_language(
+    current: str | None, settled: bool, detection: Detection
+) -> LanguageChoice | None:
     """The language to use from now on, or None to keep `current` unchanged."""
-    if detection.language is None or detection.language == current:
+    if detection.language is None or settled:
         return None
+    sentence = detection.words >= SETTLING_MIN_WORDS
     if current is None:
-        return detection.language if detection.confidence >= FIRST_GUESS_MIN_CONFIDENCE else None
-    if detection.confidence >= SWITCH_MIN_CONFIDENCE and detection.words >= SWITCH_MIN_WORDS:
-        return detection.language
+        if detection.confidence < FIRST_GUESS_MIN_CONFIDENCE:
+            return None
+        return LanguageChoice(detection.language, settled=sentence)
+    if detection.language == current:
+        return LanguageChoice(current, settled=True) if sentence else None
+    if detection.confidence >= SWITCH_MIN_CONFIDENCE and sentence:
+        return LanguageChoice(detection.language, settled=True)
     return None
 
 

@@ -10,6 +10,7 @@ so no channel re-reads the conversation to render it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from re import compile as regex
 
@@ -20,9 +21,23 @@ from bot.channels.base import Inbound
 from bot.clock import Clock, system_clock
 from bot.langid import Detection, LanguageDetector
 from bot.languages import LanguageTable
-from bot.nlg import EMERGENCY_TOPIC, NOT_A_FOLLOW_UP_TOPIC, Audience, ResponseGenerator
+from bot.nlg import (
+    EMERGENCY_FOLLOW_UP,
+    EMERGENCY_TOPIC,
+    NOT_A_FOLLOW_UP_TOPIC,
+    Audience,
+    ResponseGenerator,
+)
 from bot.phrases import Phrasebook
 from bot.pipeline.consent import Consent, ConsentWords
+from bot.pipeline.flow import (
+    EMERGENCY_FLOW,
+    YesNo,
+    YesNoWords,
+    current_flow,
+    offer_made,
+    replaced_in_emergency,
+)
 from bot.pipeline.language import identify, is_unsupported, next_language
 from bot.pipeline.rasa import RasaClient, RasaUnavailable
 from bot.pipeline.text import chosen_option, country_from_payload, for_nlu, is_payload
@@ -31,7 +46,7 @@ from bot.pseudonym import pseudonymise
 from bot.replies import Answer, Reply
 from bot.safety.detector import EmergencyDetector
 from bot.store import conversations
-from bot.store.conversations import CHOSEN, DETECTED, Changes, Memory
+from bot.store.conversations import CHOSEN, DETECTED, GUESSED, Changes, Memory
 
 MAX_MESSAGE_CHARS = 2000  # longer text is cut: nobody types more on a phone, and Rasa slows
 GREET_PAYLOAD = "/greet"  # Telegram's /start; after STOP it means "start again"
@@ -39,9 +54,19 @@ _WORD = regex(r"[^\W\d_]+|\?")
 
 
 @dataclass(frozen=True)
-class _RasaUse:
-    can_hold: bool
-    behind_held: bool
+class _Turn:
+    """One message being understood: who, what is remembered, what it changes, the flow."""
+
+    pseudonym: str
+    memory: Memory
+    changes: Changes
+    flow: str | None
+    can_hold: bool  # the channel can answer later: Rasa down means held, not "try again"
+    behind_held: bool  # older messages of this person are held: wait behind them
+
+    @property
+    def in_emergency(self) -> bool:
+        return self.flow == EMERGENCY_FLOW
 
 
 @dataclass
@@ -56,6 +81,7 @@ class Pipeline:
     places: PlaceFinder
     emergencies: EmergencyDetector
     consent: ConsentWords
+    yes_no: YesNoWords
     pseudonym_key: bytes
     clock: Clock = system_clock
 
@@ -74,7 +100,8 @@ class Pipeline:
         """
         pseudonym = self.pseudonym(inbound)
         memory = await run_in_threadpool(self._read, pseudonym)
-        changes = Changes(last_inbound_at=inbound.received_at or self.clock())
+        now = inbound.received_at or self.clock()
+        changes = Changes(last_inbound_at=now)
         if inbound.language in self.languages.names:  # chosen through the channel: a deep link
             changes.choose_language(inbound.language, CHOSEN)
         answer = self._arrive(inbound, memory, changes)
@@ -82,10 +109,12 @@ class Pipeline:
             text = inbound.text
             if inbound.traits.numbered_options:
                 text = chosen_option(memory.offered_options, text) or text
-            rasa = _RasaUse(can_hold, behind_held)
-            answer = await self._understand(pseudonym, text, memory, changes, rasa)
+            turn = _Turn(
+                pseudonym, memory, changes, current_flow(memory, now), can_hold, behind_held
+            )
+            answer = await self._understand(text, turn)
             if not answer.held:  # a held "2" must still mean the option offered before
-                self._remember_answer(answer, changes)
+                self._remember_answer(answer, changes, now)
         await run_in_threadpool(self._write, pseudonym, changes)
         return answer
 
@@ -125,9 +154,8 @@ class Pipeline:
 
     # --- understanding ---------------------------------------------------------------------
 
-    async def _understand(
-        self, pseudonym: str, text: str, memory: Memory, changes: Changes, rasa: _RasaUse
-    ) -> Answer:
+    async def _understand(self, text: str, turn: _Turn) -> Answer:
+        memory, changes = turn.memory, turn.changes
         text = text.strip()[:MAX_MESSAGE_CHARS]
         if not text:
             return self._said("empty_message", self._language(memory, changes))
@@ -143,21 +171,32 @@ class Pipeline:
             menu = self.generator.language_menu_for_everyone()
             return Answer([menu], self._language(memory, changes))
         follow_up = self._detect(text, detection, memory, changes) if detection else None
-        if prose and (self.emergencies.match(text) or follow_up == EMERGENCY_TOPIC):
-            # Safety does not depend on the model: the answer goes out now, Rasa or not; also
-            # when the person answers "which country?" by typing it ("Meksik") instead of a tap.
+        if prose and follow_up == EMERGENCY_TOPIC:
+            # "Which country?" answered by typing it ("Meksik") instead of a tap.
             return self._emergency_answer(memory, changes)
+        if prose and self.emergencies.match(text):
+            # Safety does not depend on the model: the answer goes out now, Rasa or not; inside
+            # an emergency, what to do now and the numbers again, not the same card twice.
+            again = EMERGENCY_FOLLOW_UP if turn.in_emergency else EMERGENCY_TOPIC
+            return self._emergency_answer(memory, changes, again)
+        if follow_up is None and prose and memory.pending_offer:
+            said = self.yes_no.classify(text)
+            if said is YesNo.YES:
+                follow_up = memory.pending_offer  # "wi" to "shall a person answer you?"
+            elif said is YesNo.NO:
+                return self._said("offer_declined", self._language(memory, changes))
         message = f"/{follow_up}" if follow_up else text
-        return await self._ask_rasa(pseudonym, message, memory, changes, rasa)
+        return await self._ask_rasa(message, turn, inside_emergency=prose and turn.in_emergency)
 
     def _detect(
         self, text: str, detection: Detection, memory: Memory, changes: Changes
     ) -> str | None:
         """The language and place a message shows; for a follow-up such as "e nan Meksik?",
         the last topic, to answer again for the new place."""
-        switched = next_language(changes.language or memory.language, detection)
-        if switched is not None and switched in self.languages.names:
-            changes.choose_language(switched, DETECTED)
+        if changes.language is None:  # not chosen with this very message (a deep link)
+            choice = next_language(memory.language, memory.language_settled, detection)
+            if choice is not None and choice.language in self.languages.names:
+                changes.choose_language(choice.language, DETECTED if choice.settled else GUESSED)
         named = self.places.countries(text)
         if not named:
             return None
@@ -170,22 +209,27 @@ class Pipeline:
         remaining = self.places.without_places(text)
         return all(word in self.languages.follow_up_words for word in _WORD.findall(remaining))
 
-    async def _ask_rasa(
-        self, pseudonym: str, text: str, memory: Memory, changes: Changes, rasa: _RasaUse
-    ) -> Answer:
+    async def _ask_rasa(self, text: str, turn: _Turn, inside_emergency: bool) -> Answer:
+        """Rasa's answer; inside an emergency, one that would miss the person (a fallback, the
+        menu, a card picked by one word of a detail) becomes the emergency's follow-up."""
+        memory, changes = turn.memory, turn.changes
         audience = self._audience(memory, changes)
-        if rasa.can_hold and rasa.behind_held:
+        if turn.can_hold and turn.behind_held and not inside_emergency:
             return Answer([], audience.language, held=True)
         # Only what the NLG endpoint needs to choose the words; no text, no address.
         metadata = {"language": audience.language}
         if audience.country:
             metadata["country"] = audience.country
         try:
-            said = await self.rasa.send(pseudonym, for_nlu(text), metadata=metadata)
+            said = await self.rasa.send(turn.pseudonym, for_nlu(text), metadata=metadata)
         except RasaUnavailable:
-            if rasa.can_hold:
+            if inside_emergency:  # never "try again later" in an emergency
+                return self._emergency_answer(memory, changes, EMERGENCY_FOLLOW_UP)
+            if turn.can_hold:
                 return replace(self._said("held", audience.language), held=True)
             return self._said("unavailable", audience.language)
+        if inside_emergency and replaced_in_emergency(Answer(said.replies, audience.language)):
+            return self._emergency_answer(memory, changes, EMERGENCY_FOLLOW_UP)
         language = audience.language
         if said.set_language in self.languages.names:
             changes.choose_language(said.set_language, CHOSEN)
@@ -195,9 +239,11 @@ class Pipeline:
 
     # --- answers and memory ----------------------------------------------------------------
 
-    def _emergency_answer(self, memory: Memory, changes: Changes) -> Answer:
+    def _emergency_answer(
+        self, memory: Memory, changes: Changes, response: str = EMERGENCY_TOPIC
+    ) -> Answer:
         audience = self._audience(memory, changes)
-        reply = self.generator.generate(f"utter_{EMERGENCY_TOPIC}", audience, {})
+        reply = self.generator.generate(f"utter_{response}", audience, {})
         return Answer([reply], audience.language)
 
     def _said(self, phrase_key: str, language: str) -> Answer:
@@ -210,12 +256,16 @@ class Pipeline:
         return Audience(self._language(memory, changes), changes.country or memory.country)
 
     @staticmethod
-    def _remember_answer(answer: Answer, changes: Changes) -> None:
-        """The options offered (so "2" means the second) and the topic answered (so "and in
-        Mexico?" repeats it)."""
+    def _remember_answer(answer: Answer, changes: Changes, now: dt.datetime) -> None:
+        """The options offered (so "2" means the second), the topic answered (so "and in
+        Mexico?" repeats it), the offer left pending (so "yes" takes it) and the flow (an
+        emergency answer starts or extends the emergency)."""
         changes.offered_options = [(b.title, b.payload) for b in answer.buttons]
         if answer.topic and answer.topic not in NOT_A_FOLLOW_UP_TOPIC:
             changes.last_topic = answer.topic
+        changes.pending_offer = offer_made(answer) or ""
+        if answer.topic == EMERGENCY_TOPIC:
+            changes.flow, changes.flow_updated_at = EMERGENCY_FLOW, now
 
     def _read(self, pseudonym: str) -> Memory:
         with self.readers() as session:

@@ -31,6 +31,13 @@ class RasaAnswer:
     forget: bool = False  # the person asked to delete their data
 
 
+_ABOUT_REPLY = ("topic", "response")
+
+
+def _about_reply(said: dict[str, Any]) -> dict[str, str]:
+    return {key: said[key] for key in _ABOUT_REPLY if isinstance(said.get(key), str)}
+
+
 def parse_messages(messages: list[Any]) -> RasaAnswer:
     """The REST channel's list of messages as replies and the gateway's instructions."""
     replies: list[Reply] = []
@@ -41,10 +48,9 @@ def parse_messages(messages: list[Any]) -> RasaAnswer:
         custom = message.get("custom")
         said = custom.get(GATEWAY_KEY) if isinstance(custom, dict) else None
         if isinstance(said, dict):
-            topic = said.get("topic")
-            if isinstance(topic, str) and replies:  # relayed right after its own text
-                replies[-1] = replace(replies[-1], topic=topic)
-            instructions.update({k: v for k, v in said.items() if k != "topic"})
+            if replies:  # relayed right after its own text
+                replies[-1] = replace(replies[-1], **_about_reply(said))
+            instructions.update({k: v for k, v in said.items() if k not in _ABOUT_REPLY})
         if message.get("text") or message.get("buttons"):
             replies.append(Reply.from_rasa(message))
     language = instructions.get("set_language")

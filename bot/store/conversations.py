@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from bot.store.db import as_utc
 from bot.store.models import Conversation
 
-DETECTED = "detected"  # may be overridden by a confident detection
+GUESSED = "guessed"  # from a short opener: the first real sentence may correct it
+DETECTED = "detected"  # from a sentence: settled, changed only when the person asks
 CHOSEN = "chosen"  # asked for by the person: changed only when they ask again
 
 
@@ -30,6 +32,13 @@ class Memory:
     last_topic: str | None = None
     opted_out: bool = False
     offered_options: tuple[tuple[str, str], ...] = ()  # (title, payload), as last numbered
+    flow: str | None = None
+    flow_updated_at: dt.datetime | None = None
+    pending_offer: str | None = None
+
+    @property
+    def language_settled(self) -> bool:
+        return self.language is not None and self.language_source != GUESSED
 
 
 @dataclass
@@ -44,6 +53,11 @@ class Changes:
     opted_out: bool | None = None
     last_inbound_at: dt.datetime | None = None
     forget: bool = False  # delete my data: remove the row, keep nothing of this message
+    # The flow after this message: set to enter or stay in one (with the time), "" to leave it.
+    flow: str | None = None
+    flow_updated_at: dt.datetime | None = None
+    # The offer after this message: "" when none is pending any more.
+    pending_offer: str | None = None
 
     def choose_language(self, language: str, source: str) -> None:
         self.language, self.language_source = language, source
@@ -66,6 +80,11 @@ def read(session: Session, pseudonym: str) -> Memory:
         offered_options=tuple(
             (o["title"], o["payload"]) for o in conversation.offered_options or []
         ),
+        flow=conversation.flow,
+        flow_updated_at=as_utc(conversation.flow_updated_at)
+        if conversation.flow_updated_at
+        else None,
+        pending_offer=conversation.pending_offer,
     )
 
 
@@ -93,6 +112,11 @@ def apply(session: Session, pseudonym: str, changes: Changes) -> None:
         conversation.opted_out = changes.opted_out
     if changes.last_inbound_at is not None:
         conversation.last_inbound_at = changes.last_inbound_at
+    if changes.flow is not None:
+        conversation.flow = changes.flow or None
+        conversation.flow_updated_at = changes.flow_updated_at if changes.flow else None
+    if changes.pending_offer is not None:
+        conversation.pending_offer = changes.pending_offer or None
 
 
 def forget(session: Session, pseudonym: str) -> bool:

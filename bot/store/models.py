@@ -128,6 +128,15 @@ class Conversation(Base):
     )
     # The quick replies last offered as numbered text, so that "2" means the second one.
     offered_options: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=list)
+    # The flow the conversation is in ("emergency": details are answered as part of it) and
+    # when it last moved; it ends by itself after a while (bot/pipeline/flow.py).
+    flow: Mapped[str | None] = mapped_column(String(32), default=None)
+    flow_updated_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+    # The question the assistant last asked ("talk_to_human": shall a person answer you?), so
+    # that "yes" and "no" answer it.
+    pending_offer: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_utcnow, onupdate=_utcnow

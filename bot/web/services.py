@@ -21,6 +21,7 @@ from bot.outbox.replier import Replier
 from bot.outbox.worker import OutboxWorker
 from bot.phrases import Phrasebook
 from bot.pipeline.consent import load_consent_words
+from bot.pipeline.flow import load_yes_no
 from bot.pipeline.pipeline import Pipeline
 from bot.pipeline.rasa import RasaClient
 from bot.places import build_place_finder, load_gazetteer
@@ -81,6 +82,7 @@ class Services:
             places=build_place_finder(settings.gazetteer_path),
             emergencies=build_emergency_detector(settings.emergency_patterns_path),
             consent=load_consent_words(settings.translations_dir),
+            yes_no=load_yes_no(settings.translations_dir),
             pseudonym_key=settings.resolved_pseudonym_key(),
             clock=clock,
         )

@@ -1,7 +1,9 @@
 """Write bot/langid_data/{en,fr,es,pt}.txt (general word counts) from wordfreq, at build time only.
 
 The app never imports wordfreq: the derived lists are committed, nothing is downloaded at run time.
-bot/langid_data/ht.txt comes from another source (kreyolib, see its header) and is not touched.
+bot/langid_data/ht.txt comes from another source (kreyolib, see its header) and is not touched, nor
+are the hand-written lists beside them: shorthand_<lang>.txt (SMS shorthand and the words it stands
+for) and shared_words.txt (words sent alike in several languages), which bot/langid.py reads as is.
 
     python3.11 -m venv /tmp/wordfreq-venv
     /tmp/wordfreq-venv/bin/pip install wordfreq==3.1.1

@@ -24,11 +24,12 @@ def _languages() -> LanguageTable:
 
 
 def requested_language(tracker: Tracker, languages: LanguageTable) -> str | None:
-    """From the language menu's payload entity, else a language named in the message."""
+    """From the language menu's payload entity, else a language the message asks for
+    ("pale kreyol", "in English please"); a language only named in a sentence is no request."""
     entity = next(tracker.get_latest_entity_values("language"), None)
     if entity in languages.names:
         return entity
-    return languages.find_named(tracker.latest_message.get("text") or "")
+    return languages.requested(tracker.latest_message.get("text") or "")
 
 
 def tell_gateway(dispatcher: CollectingDispatcher, **instruction: Any) -> None:

@@ -24,6 +24,9 @@ class LanguageTable:
     aliases: dict[str, str]  # folded word people use -> code
     follow_up_words: frozenset[str] = frozenset()  # folded, all languages together
     detect_only: tuple[str, ...] = ()  # recognised, not spoken yet (es, pt)
+    # Folded words that make a language's name a request ("speak", "an", "en", "parle"):
+    # "can you speak kreyol" asks for Kreyòl; "he only speaks creole" does not.
+    request_words: frozenset[str] = frozenset()
 
     @property
     def codes(self) -> list[str]:
@@ -35,6 +38,21 @@ class LanguageTable:
         for alias, code in sorted(self.aliases.items(), key=lambda kv: -len(kv[0])):
             if re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", folded):
                 return code
+        return None
+
+    def requested(self, text: str) -> str | None:
+        """The language a message asks for: its name alone ("Kreyòl"), or after a request word
+        ("an kreyol souple", "can you speak kreyol", "en français svp"); a language named
+        inside another sentence ("he only speaks creole") is no request."""
+        folded = " ".join(re.findall(r"[^\W_]+", fold(text)))
+        for alias, code in sorted(self.aliases.items(), key=lambda kv: -len(kv[0])):
+            if folded == alias:
+                return code
+            for word in self.request_words:
+                if re.search(
+                    rf"(?<!\w){re.escape(word)} (?:\w+ )?{re.escape(alias)}(?!\w)", folded
+                ):
+                    return code
         return None
 
     def resolve(self, code: str | None) -> str:
@@ -58,4 +76,7 @@ def load_languages(translations_dir: Path) -> LanguageTable:
         aliases=aliases,
         follow_up_words=frozenset(follow_up),
         detect_only=tuple(data.get("detect_only") or ()),
+        request_words=frozenset(
+            fold(str(w)) for entry in entries.values() for w in entry.get("request_words", [])
+        ),
     )

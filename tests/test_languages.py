@@ -90,3 +90,21 @@ def test_when_the_conversation_changes_language(current, settled, detection, exp
 )
 def test_language_named_in_a_message(languages, text, language):
     assert languages.find_named(text) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("can you speak kreyol, my english not so good", "ht"),
+        ("an kreyol souple", "ht"),
+        ("je veux parler en créole", "ht"),
+        ("in English please", "en"),
+        ("ekri m an angle", "en"),
+        ("Kreyòl", "ht"),
+        ("he is 7, blue shirt, he only speaks creole", None),  # a detail, not a request
+        ("my son speaks french and english", None),
+        ("chanje lang", None),
+    ],
+)
+def test_only_a_request_names_the_new_language(languages, text, language):
+    assert languages.requested(text) == language

@@ -32,14 +32,12 @@ KEPT_IN_EMERGENCY = frozenset(
         "talk_to_human",
         "delete_my_data",
         "language_changed",
-        "language_menu",
         "thanks",
         "goodbye",
         "health",
         "legal_help",
         "asylum_rights",
         "shelter_food",
-        "family_contact",
     }
 )
 TALK_TO_HUMAN = "talk_to_human"

@@ -164,6 +164,10 @@ class Pipeline:
             changes.country = country
             return self._emergency_answer(memory, changes)
         prose = not is_payload(text)
+        if prose and self.emergencies.match(text) and not turn.in_emergency:
+            # Before the language: an emergency in Spanish gets the numbers, not a menu.
+            self._detect(text, identify(self.detector, self.languages, text), memory, changes)
+            return self._emergency_answer(memory, changes)
         detection = identify(self.detector, self.languages, text) if prose else None
         if detection is not None and is_unsupported(detection, self.languages.codes):
             # A Spanish message before we have Spanish content: say what we can do, in

@@ -65,6 +65,42 @@ class ActionDeleteMyData(Action):
         return [Restarted()]
 
 
+# A sub-answer is said only when the ResponseSelector is this sure of it among the sub-answers
+# of the topic DIET chose; below it the topic's general card is the honest answer.
+SUB_ANSWER_MIN_CONFIDENCE = 0.3
+GENERAL = "general"
+
+
+def chosen_sub_answer(parse_data: dict[str, Any]) -> str:
+    """ "health/pregnancy" for the message's intent: the best-ranked sub-answer of that intent
+    (one ResponseSelector ranks the sub-answers of every topic), else "health/general"."""
+    intent = str((parse_data.get("intent") or {}).get("name") or "")
+    selector = (parse_data.get("response_selector") or {}).get("default") or {}
+    for ranked in selector.get("ranking") or []:
+        key = str(ranked.get("intent_response_key") or "")
+        if key.startswith(f"{intent}/"):
+            if float(ranked.get("confidence") or 0.0) >= SUB_ANSWER_MIN_CONFIDENCE:
+                return key
+            break
+    return f"{intent}/{GENERAL}"
+
+
+class ActionAnswerTopic(Action):
+    """A topic with answers inside it: the sub-answer the person asked for ("health/pregnancy").
+
+    A tapped menu button ("/health") carries no text to pick from, so it gets the general card.
+    """
+
+    def name(self) -> str:
+        return "action_answer_topic"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(response=f"utter_{chosen_sub_answer(tracker.latest_message)}")
+        return []
+
+
 # How many ranked intents to pass on; the NLG endpoint keeps the first two that are topics.
 DID_YOU_MEAN_CANDIDATES = 5
 

@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     def emergency_patterns_path(self) -> Path:
         return self.content_dir / "safety" / "emergency.yml"
 
+    @property
+    def child_alone_patterns_path(self) -> Path:
+        return self.content_dir / "safety" / "minor_alone.yml"
+
+    @property
+    def self_check_path(self) -> Path:
+        return self.content_dir / "safety" / "self_check.yml"
+
     pseudonym_key: str | None = None
     # Written by the demo's supervisor (bot/supervisor.py): restarts, shown on /healthz.
     supervisor_status_file: Path | None = None

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content import lookup
+from bot.content.schema import SUB_SEPARATOR, parent_topic
 from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
 from bot.places import Gazetteer
@@ -29,8 +30,21 @@ log = logging.getLogger(__name__)
 UTTER_PREFIX = "utter_"
 EMERGENCY_TOPIC = "emergency"
 EMERGENCY_FOLLOW_UP = "emergency_follow_up"  # a detail inside an emergency (bot/pipeline/flow.py)
+# An urgent medical emergency (bleeding, labour, a snakebite): "go to the emergency room now",
+# then the emergency card with the country's numbers.
+EMERGENCY_MEDICAL = "emergency_medical"
+TRAFFICKING_TOPIC = "trafficking"
+CHILD_ALONE_TOPIC = "children/alone"
+# Safety answers end with the offer of a person and the numbers for the person's country (the
+# question "which country?" when it is not known).
+SAFETY_TOPICS = frozenset({EMERGENCY_TOPIC, TRAFFICKING_TOPIC, CHILD_ALONE_TOPIC})
+GENERAL_SUB = "general"  # "health/general": the topic's own card
+TALK_PAYLOAD = "/talk_to_human"
+COUNTRY_PAYLOAD = "/country"  # + {"country": "PA"}: the answer to "which country?"
+SELF_CHECK_PAYLOAD = "/self_check"  # the trafficking self-check (bot/pipeline/self_check.py)
 # Topics that are not "the subject we were talking about" for a follow-up like "and in Mexico?".
 NOT_A_FOLLOW_UP_TOPIC = {"delete_my_data"}
+MAX_BUTTONS = 3  # a WhatsApp message shows three reply buttons
 MAX_SOURCES_SHOWN = 1  # the rest are in the store and the export; a phone screen is small
 
 
@@ -40,6 +54,12 @@ class Audience:
 
     language: str
     country: str | None = None
+
+
+def content_topic(response: str) -> str:
+    """The content topic of a response name: "health/general" is the topic's own card."""
+    parent, _, sub = response.partition(SUB_SEPARATOR)
+    return parent if sub == GENERAL_SUB else response
 
 
 class ResponseGenerator:
@@ -80,46 +100,89 @@ class ResponseGenerator:
                 return self._composed[name](session, language, arguments)
             if name == EMERGENCY_FOLLOW_UP:
                 return self._emergency_follow_up(session, language, country)
-            variant = lookup.find_variant(session, name, language, self._languages.default, country)
-            if variant is not None:
-                topic = None if name in NOT_A_FOLLOW_UP_TOPIC else name
-                reply = self._topic_reply(variant, language, topic)
-                if name == EMERGENCY_TOPIC:
-                    return self._emergency(session, reply, language, country)
-                return reply
+            if name == EMERGENCY_MEDICAL:
+                return self._emergency_medical(session, language, country)
+            card = self._card(session, content_topic(name), language, country)
+            if card is not None:
+                if card.topic in SAFETY_TOPICS:
+                    return self._safety(session, card, language, country)
+                return card
             if self._phrases.has(name):
                 return Reply(text=self._phrases.get(name, language))
             log.error("no words for response %s; sending the fallback", name)
             return self._with_menu(session, "fallback", language)
 
-    def _topic_reply(self, variant: ContentVariant, language: str, topic: str | None) -> Reply:
+    def _card(
+        self, session: Session, topic: str, language: str, country: str | None
+    ) -> Reply | None:
+        """The card of `topic` for the country, else its general item; a sub-answer nobody
+        has written yet ("health/vaccination") falls back to its topic's card."""
+        for candidate in dict.fromkeys((topic, parent_topic(topic))):
+            variant = lookup.find_variant(
+                session, candidate, language, self._languages.default, country
+            )
+            if variant is not None:
+                return self._topic_reply(variant, language, candidate)
+        return None
+
+    def _topic_reply(self, variant: ContentVariant, language: str, topic: str) -> Reply:
         label = self._phrases.get("sources_label", language)
         source_lines = [f"{label}: {s.title} {s.url}" for s in variant.sources[:MAX_SOURCES_SHOWN]]
         text = "\n\n".join([variant.body.strip(), "\n".join(source_lines)])
         buttons = [Button(title=o["title"], payload=o["payload"]) for o in variant.options]
-        return Reply(text=text, buttons=buttons, topic=topic)
+        remembered = None if topic in NOT_A_FOLLOW_UP_TOPIC else topic
+        card = f"{topic}@{variant.item.country or '*'}"
+        return Reply(text=text, buttons=buttons, topic=remembered, card=card)
 
-    def _emergency(
-        self, session: Session, card: Reply, language: str, country: str | None
-    ) -> Reply:
-        """The emergency card, the offer of a person and, without a country, the question."""
-        talk = Button(self._phrases.get("talk_button", language), "/talk_to_human")
+    def _safety(self, session: Session, card: Reply, language: str, country: str | None) -> Reply:
+        """A safety card (emergency, trafficking, a child alone) ends with the offer of a
+        person; without a country, with the question that gets its numbers. Trafficking also
+        offers the self-check of a job offer, and asks whether to start it."""
+        offers = [self._talk_button(language)]
+        if card.topic == TRAFFICKING_TOPIC:
+            check = Button(self._phrases.get("self_check_button", language), SELF_CHECK_PAYLOAD)
+            offers.insert(0, check)
+            question = self._phrases.get("self_check_offer", language)
+            card = replace(card, text=f"{card.text}\n\n{question}")
+        own = [b for b in card.buttons if b.payload not in {o.payload for o in offers}]
         if country is None:
-            return self._ask_country(session, card, language, then=[talk])
-        return replace(card, buttons=[*card.buttons, talk])
+            return self._ask_country(session, card, language, then=offers)
+        return replace(card, buttons=[*own[: MAX_BUTTONS - len(offers)], *offers])
+
+    def _talk_button(self, language: str) -> Button:
+        return Button(self._phrases.get("talk_button", language), TALK_PAYLOAD)
 
     def _emergency_follow_up(self, session: Session, language: str, country: str | None) -> Reply:
         """A detail inside an emergency: what to do with it, the numbers again, a person; the
         card's own topic buttons (trafficking, health) are left out: this is not browsing."""
-        variant = lookup.find_variant(
-            session, EMERGENCY_TOPIC, language, self._languages.default, country
-        )
-        what_to_do = self._phrases.get("emergency_follow_up", language)
-        talk = Button(self._phrases.get("talk_button", language), "/talk_to_human")
-        if variant is None:
-            return Reply(what_to_do, [talk], topic=EMERGENCY_TOPIC)
-        card = self._topic_reply(variant, language, EMERGENCY_TOPIC)
-        reply = Reply(f"{what_to_do}\n\n{card.text}", topic=EMERGENCY_TOPIC)
+        first = self._phrases.get(EMERGENCY_FOLLOW_UP, language)
+        return self._before_card(session, first, EMERGENCY_TOPIC, language, country)
+
+    def _emergency_medical(self, session: Session, language: str, country: str | None) -> Reply:
+        """Bleeding, labour, a snakebite: the emergency room now, before any advice, then the
+        country's numbers and a person."""
+        first = self._phrases.get(EMERGENCY_MEDICAL, language)
+        reply = self._before_card(session, first, EMERGENCY_TOPIC, language, country)
+        # Remembered as medical, so that "I am in Necoclí" gets the emergency room again.
+        return replace(reply, card=f"{EMERGENCY_MEDICAL}:{reply.card}")
+
+    def introduce(self, first: str, topic: str, audience: Audience, name: str) -> Reply:
+        """`first` (the self-check's result), then the card of `topic` for the person's
+        country, then the offer of a person; `name` is the response it is remembered as."""
+        language = self._languages.resolve(audience.language)
+        with self._sessions() as session:
+            reply = self._before_card(session, first, topic, language, audience.country)
+        return replace(reply, topic=name, response=name)
+
+    def _before_card(
+        self, session: Session, first: str, topic: str, language: str, country: str | None
+    ) -> Reply:
+        """A phrase, then the card of `topic` for the country, then the offer of a person."""
+        talk = self._talk_button(language)
+        card = self._card(session, topic, language, country)
+        if card is None:
+            return Reply(first, [talk], topic=topic)
+        reply = Reply(f"{first}\n\n{card.text}", topic=card.topic, card=card.card)
         if country is None:
             return self._ask_country(session, reply, language, then=[talk])
         return replace(reply, buttons=[talk])
@@ -129,20 +192,27 @@ class ResponseGenerator:
     ) -> Reply:
         """Unknown country: one short question, a button per country we have numbers for,
         then `then` (the offer of a person) instead of the card's own buttons."""
-        scoped = lookup.scoped_countries(session, EMERGENCY_TOPIC)
+        scoped = lookup.scoped_countries(session, EMERGENCY_TOPIC)  # every safety topic's way in
         ordered = [code for code in self._gazetteer.names if code in scoped]
         ordered += sorted(scoped - set(ordered))
         if not ordered:
             return replace(reply, buttons=[*reply.buttons, *then])
-        buttons = [
+        text = f"{reply.text}\n\n*{self._phrases.get('which_country', language)}*"
+        return replace(reply, text=text, buttons=[*self._country_buttons(ordered, language), *then])
+
+    def which_country(self, codes: list[str], language: str) -> Reply:
+        """ "Which country are you in?" with a button for each of `codes` (a shared place)."""
+        text = f"*{self._phrases.get('which_country', self._languages.resolve(language))}*"
+        return Reply(text=text, buttons=self._country_buttons(codes, language))
+
+    def _country_buttons(self, codes: list[str], language: str) -> list[Button]:
+        return [
             Button(
                 title=self._gazetteer.name(code, language, self._languages.default),
-                payload="/country" + json.dumps({"country": code}),
+                payload=COUNTRY_PAYLOAD + json.dumps({"country": code}),
             )
-            for code in ordered
+            for code in codes
         ]
-        text = f"{reply.text}\n\n*{self._phrases.get('which_country', language)}*"
-        return Reply(text=text, buttons=[*buttons, *then], topic=reply.topic)
 
     def _with_menu(self, session: Session, phrase_key: str, language: str) -> Reply:
         buttons = [

@@ -28,12 +28,19 @@ class Reply:
     # The response Rasa chose ("fallback", "greet", "trafficking"), so the pipeline knows
     # what was said without reading the words (an emergency's follow-up replaces a fallback).
     response: str | None = None
+    # Which card this is ("health/pregnancy@MX": topic and the item's country, "*" for the
+    # general item), so the pipeline never sends the same card twice in a row.
+    card: str | None = None
 
     def to_rasa(self) -> dict[str, Any]:
         """The NLG endpoint's response body (Rasa validates these keys)."""
         said = {
             key: value
-            for key, value in (("topic", self.topic), ("response", self.response))
+            for key, value in (
+                ("topic", self.topic),
+                ("response", self.response),
+                ("card", self.card),
+            )
             if value
         }
         return {
@@ -74,6 +81,11 @@ class Answer:
     def topic(self) -> str | None:
         """The last content topic answered, if any."""
         return next((r.topic for r in reversed(self.replies) if r.topic), None)
+
+    @property
+    def card(self) -> str | None:
+        """The first content card said, if any."""
+        return next((r.card for r in self.replies if r.card), None)
 
     @property
     def responses(self) -> set[str]:

@@ -39,9 +39,13 @@ class Clock:
         return self.now
 
 
-def said(response: str, text: str, topic: str | None = None) -> list[dict[str, Any]]:
+def said(
+    response: str, text: str, topic: str | None = None, card: str | None = None
+) -> list[dict[str, Any]]:
     """What Rasa's REST channel returns for one response through our NLG endpoint."""
     note = {"response": response, **({"topic": topic} if topic else {})}
+    if card:
+        note["card"] = card
     return [{"text": text}, {"custom": {"gateway": note}}]
 
 
@@ -52,7 +56,9 @@ def model(message: str) -> list[dict[str, Any]]:
     if message == "/talk_to_human":
         return said("talk_to_human", "A person card", topic="talk_to_human")
     if "shelter" in message:
-        return said("shelter_food", "Shelter card", topic="shelter_food")
+        return said("shelter_food", "Shelter card", topic="shelter_food", card="shelter_food@*")
+    if "school" in message:
+        return said("children/school", "School card", topic="children/school", card="cs@*")
     return said("did_you_mean", "Did you mean...?")
 
 
@@ -145,3 +151,74 @@ def test_the_language_changes_on_request_not_on_a_sentence(chat, rasa):
 def test_yes_and_no_in_every_language(text, meaning):
     """Read as words: unquoted in YAML, yes and no would be booleans and never match."""
     assert load_yes_no(REPO_ROOT / "translations").classify(text) == meaning
+
+
+PREGNANT_IN_PAIN = "m ansent 8 mwa e vant mwen ap fè m mal anpil depi maten"
+
+
+def test_pregnancy_with_pain_is_the_emergency_room_now_then_the_countrys_number(chat, phrases):
+    """Issue 12: the eight-months-pregnant message gets "go to the emergency room now" before
+    anything else, and Colombia's number once she says she is in Necoclí."""
+    first = chat(PREGNANT_IN_PAIN)
+    assert first.startswith(phrases.get("emergency_medical", "ht"))
+    assert phrases.get("talk_button", "ht") in first
+    answer = chat("m nan Necocli")
+    assert answer.startswith(phrases.get("emergency_medical", "ht"))
+    assert "123" in answer  # Colombia's emergency line (content/emergency.yml)
+
+
+def test_a_child_alone_gets_child_protection_and_a_person_first(chat, rasa, phrases):
+    answer = chat("mwen gen 15 an, mwen pou kont mwen")
+    assert phrases.get("talk_button", "ht") in answer
+    assert rasa.messages() == []  # before and without the model
+    lines = answer.splitlines()
+    assert not any("Keep them near you" in line for line in lines)
+
+
+def test_the_self_check_asks_counts_and_ends_with_the_countrys_contacts(chat, rasa, phrases):
+    chat("mwen nan Panama")  # the country, said before (the model answers "did you mean")
+    first = chat("/self_check")
+    assert first.startswith(phrases.get("self_check_intro", "ht")) and "1/6" in first
+    for n, word in enumerate(["wi", "wi", "non", "wi", "1", "non"], start=2):
+        answer = chat(word)  # "1" is the first numbered option: Yes
+        if n <= 6:
+            assert f"{n}/6" in answer
+    assert "Plizyè nan repons ou yo" in answer  # four yes: strong signs
+    assert phrases.get("talk_button", "ht") in answer
+    assert rasa.messages() == ["mwen nan panama"]  # no answer reached the model (folded)
+
+
+def test_stop_in_kreyol_leaves_the_self_check_and_keeps_the_service(chat, phrases):
+    chat("/self_check")
+    chat("wi")
+    assert chat("kanpe") == phrases.get("self_check_stopped", "en")
+    assert chat("stop") == phrases.get("opted_out", "en")  # outside the check: an opt-out
+
+
+def test_an_answer_that_is_not_yes_or_no_asks_the_same_question_again(chat, phrases):
+    chat("/self_check")
+    answer = chat("I do not understand")
+    assert answer.startswith(phrases.get("self_check_again", "en")) and "1/6" in answer
+
+
+def test_the_same_card_twice_becomes_the_offer_of_a_person(chat, phrases):
+    assert chat("is there a shelter") == "Shelter card"
+    again = chat("is there a shelter near the church")
+    assert again.startswith(phrases.get("nothing_more", "en"))
+    assert chat("yes") == "A person card"
+
+
+def test_a_place_two_countries_share_is_asked_about_then_answered_for_it(chat, phrases):
+    """Issue 13: "corinto" is in Nicaragua and in Honduras: no silent guess of the numbers."""
+    first = chat("is there a shelter in corinto")
+    assert first.startswith("Shelter card")
+    assert phrases.get("which_country", "en") in first
+    assert "Nicaragua" in first and "Honduras" in first
+    answer = chat("1")  # the first country offered
+    assert answer and answer != first and phrases.get("which_country", "en") not in answer
+
+
+def test_the_conversations_country_settles_a_shared_place(chat, phrases):
+    chat("we are in nicaragua now")
+    answer = chat("is there a shelter in corinto")
+    assert answer == "Shelter card"

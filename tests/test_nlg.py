@@ -48,11 +48,13 @@ def generator(sessions, phrases, languages) -> Speaker:
     return Speaker(ResponseGenerator(sessions, phrases, languages), sessions, languages)
 
 
-def test_topic_answer_is_the_stored_variant_with_its_source(generator):
+def test_topic_answer_is_the_stored_variant_with_its_source(generator, phrases):
     reply = generator.say("utter_trafficking", "person-ht", {})
     assert reply.text.startswith("Kenbe paspò ou.")
     assert "Sous: IOM https://www.iom.int/counter-trafficking" in reply.text
-    assert [(b.title, b.payload) for b in reply.buttons] == [("Menu", "/menu")]
+    # A safety card: its own button, then the self-check and a person (issue 12).
+    assert [b.payload for b in reply.buttons] == ["/menu", "/self_check", "/talk_to_human"]
+    assert reply.text.endswith(phrases.get("self_check_offer", "ht"))
 
 
 def test_unknown_person_gets_the_default_language(generator):

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.content.schema import ItemDoc, SourceDoc, TopicDoc, VariantDoc
+from bot.content.schema import ItemDoc, SourceDoc, TopicDoc, VariantDoc, file_stem
 from bot.languages import LanguageTable
 from bot.store.models import ContentItem, ContentSource, ContentVariant, Topic
 
@@ -40,8 +40,10 @@ def load_topic_file(path: Path, languages: LanguageTable) -> TopicDoc:
                 f"{path.name}: item {item.country or 'general'} has no "
                 f"{languages.default!r} variant (the fallback language)"
             )
-    if path.stem != doc.topic:
-        raise ContentError(f"{path.name}: topic is {doc.topic!r}, file should be {doc.topic}.yml")
+    if path.stem != file_stem(doc.topic):
+        raise ContentError(
+            f"{path.name}: topic is {doc.topic!r}, file should be {file_stem(doc.topic)}.yml"
+        )
     return doc
 
 
@@ -57,6 +59,7 @@ def save_topic(session: Session, doc: TopicDoc) -> None:
             sample=item_doc.sample,
             needs_review=item_doc.needs_review,
             review_note=item_doc.review_note,
+            checked_on=item_doc.checked_on,
         )
         for language, variant_doc in item_doc.variants.items():
             item.variants.append(_variant_from_doc(language, variant_doc))
@@ -99,6 +102,7 @@ def topic_to_doc(topic: Topic) -> TopicDoc:
                 sample=item.sample,
                 needs_review=item.needs_review,
                 review_note=item.review_note,
+                checked_on=item.checked_on,
                 variants={v.language: _variant_to_doc(v) for v in item.variants},
             )
             for item in topic.items
@@ -120,6 +124,11 @@ def _variant_to_doc(variant: ContentVariant) -> VariantDoc:
 
 class _BlockStyleDumper(yaml.SafeDumper):
     """Writes multi-line text as `|` blocks: an exported body reads like the file it came from."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        # Two items checked on the same day may share one date object; an editor must read
+        # `checked_on: 2026-12-02`, never a YAML anchor (&id001) and alias (*id001).
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
@@ -148,5 +157,7 @@ def export_directory(session: Session, directory: Path) -> list[str]:
         .order_by(Topic.name)
     ).all()
     for topic in topics:
-        (directory / f"{topic.name}.yml").write_text(dump_topic(topic_to_doc(topic)), "utf-8")
+        (directory / f"{file_stem(topic.name)}.yml").write_text(
+            dump_topic(topic_to_doc(topic)), "utf-8"
+        )
     return [topic.name for topic in topics]

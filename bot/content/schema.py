@@ -70,11 +70,30 @@ class ItemDoc(_Strict):
     sample: bool = False
     needs_review: bool = False
     review_note: str | None = None
+    # The day a person last read this item's sources and found them still true (issue 13): a
+    # number or a deadline checked long ago is the first thing a partner re-reads.
+    checked_on: dt.date | None = None
     variants: dict[str, VariantDoc] = Field(min_length=1)
 
 
+# A topic is "health"; an answer inside it is "health/pregnancy" (a sub-answer, which Rasa's
+# ResponseSelector picks), stored in the file health.pregnancy.yml.
+TOPIC_PATTERN = r"^[a-z_]+(/[a-z_]+)?$"
+SUB_SEPARATOR = "/"
+
+
+def parent_topic(topic: str) -> str:
+    """ "health/pregnancy" -> "health"; a topic without a sub-answer is its own parent."""
+    return topic.split(SUB_SEPARATOR, 1)[0]
+
+
+def file_stem(topic: str) -> str:
+    """The file name (without .yml) of a topic: a slash cannot be in a file name."""
+    return topic.replace(SUB_SEPARATOR, ".")
+
+
 class TopicDoc(_Strict):
-    topic: str = Field(pattern=r"^[a-z_]+$")
+    topic: str = Field(pattern=TOPIC_PATTERN)
     menu_order: int | None = None
     items: list[ItemDoc] = Field(min_length=1)
 

@@ -56,28 +56,25 @@ def hold(session: Session, inbox_id: int, now: dt.datetime) -> None:
         row.held_since = now
 
 
+# The one definition of a held row: Rasa could not answer it yet (see `hold`).
+_HELD = InboxMessage.held_since.is_not(None)
+
+
 def held_rows(session: Session, limit: int = 200) -> list[InboxMessage]:
     """Held messages, oldest first: answered in the order people wrote them."""
-    query = (
-        select(InboxMessage)
-        .where(InboxMessage.held_since.is_not(None))
-        .order_by(InboxMessage.id)
-        .limit(limit)
-    )
+    query = select(InboxMessage).where(_HELD).order_by(InboxMessage.id).limit(limit)
     return list(session.scalars(query))
 
 
 def count_held(session: Session) -> int:
-    held = select(func.count()).select_from(InboxMessage)
-    return int(session.scalar(held.where(InboxMessage.held_since.is_not(None))) or 0)
+    query = select(func.count()).select_from(InboxMessage).where(_HELD)
+    return int(session.scalar(query) or 0)
 
 
 def has_held(session: Session, channel: str, address: str, before: int | None) -> bool:
     """Whether this person has a held message older than `before` (any, when None)."""
     query = select(InboxMessage.id).where(
-        InboxMessage.channel == channel,
-        InboxMessage.address == address,
-        InboxMessage.held_since.is_not(None),
+        _HELD, InboxMessage.channel == channel, InboxMessage.address == address
     )
     if before is not None:
         query = query.where(InboxMessage.id < before)

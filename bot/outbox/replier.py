@@ -148,9 +148,9 @@ class Replier:
         """One pass: the oldest held messages first; stops at the first one Rasa still cannot
         answer (it is down). Returns how many were answered."""
         with self._sessions() as session:
-            rows = [(row.id, row.channel, row.address) for row in queue.held_rows(session)]
+            rows = [(row.id, row.channel) for row in queue.held_rows(session)]
         answered = 0
-        for inbox_id, channel, _address in rows:
+        for inbox_id, channel in rows:
             if not self.can_send_later(channel):
                 continue
             inbound = await run_in_threadpool(self._inbound_of, inbox_id)

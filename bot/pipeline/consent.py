@@ -6,26 +6,17 @@ sentence ("they won't stop calling me") is a message to answer, not an opt-out.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from bot.languages import fold
-
-_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+from bot.pipeline.words import languages_file, normalise, words_by_language
 
 
 class Consent(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
-
-
-def normalise(text: str) -> str:
-    return " ".join(_EDGES.sub("", fold(text)).split())
 
 
 @dataclass(frozen=True)
@@ -51,12 +42,9 @@ class ConsentWords:
 
 @lru_cache(maxsize=4)
 def load_consent_words(translations_dir: Path) -> ConsentWords:
-    data = yaml.safe_load((translations_dir / "languages.yml").read_text(encoding="utf-8"))
-
+    data = languages_file(translations_dir)
     words: dict[str, ConsentRequest] = {}
     for consent in Consent:
-        for language, listed in (data.get(consent.value) or {}).items():
-            for word in map(normalise, map(str, listed)):
-                known = words.get(word, ConsentRequest(consent, ()))
-                words[word] = ConsentRequest(known.consent, (*known.languages, language))
+        for word, languages in words_by_language(data.get(consent.value)).items():
+            words.setdefault(word, ConsentRequest(consent, languages))
     return ConsentWords(words)

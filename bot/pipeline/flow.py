@@ -13,9 +13,9 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from bot.pipeline.consent import normalise
+from bot.content.schema import parent_topic
+from bot.nlg import content_topic
+from bot.pipeline.words import languages_file, normalise, words_by_language
 from bot.replies import Answer
 from bot.store.conversations import Memory
 
@@ -38,10 +38,14 @@ KEPT_IN_EMERGENCY = frozenset(
         "legal_help",
         "asylum_rights",
         "shelter_food",
+        "children/alone",
     }
 )
 TALK_TO_HUMAN = "talk_to_human"
-OFFER_PAYLOADS = {f"/{TALK_TO_HUMAN}": TALK_TO_HUMAN}  # a button that asks "shall a person…?"
+SELF_CHECK = "self_check"
+# Buttons that ask a question "yes" can answer, the likelier meant first: a trafficking card
+# asks "do you want to check a job offer?" and also offers a person.
+OFFER_PAYLOADS = {f"/{SELF_CHECK}": SELF_CHECK, f"/{TALK_TO_HUMAN}": TALK_TO_HUMAN}
 
 
 def current_flow(memory: Memory, now: dt.datetime) -> str | None:
@@ -53,14 +57,14 @@ def current_flow(memory: Memory, now: dt.datetime) -> str | None:
 
 def replaced_in_emergency(answer: Answer) -> bool:
     """Whether Rasa's answer to a message inside the emergency flow misses the person."""
-    return not answer.responses & KEPT_IN_EMERGENCY
+    said = {content_topic(r) for r in answer.responses}
+    return not (said | {parent_topic(t) for t in said}) & KEPT_IN_EMERGENCY
 
 
 def offer_made(answer: Answer) -> str | None:
     """The offer an answer leaves pending (its buttons include one), if any."""
-    return next(
-        (OFFER_PAYLOADS[b.payload] for b in answer.buttons if b.payload in OFFER_PAYLOADS), None
-    )
+    payloads = {b.payload for b in answer.buttons}
+    return next((offer for payload, offer in OFFER_PAYLOADS.items() if payload in payloads), None)
 
 
 class YesNo(StrEnum):
@@ -81,9 +85,8 @@ class YesNoWords:
 @lru_cache(maxsize=4)
 def load_yes_no(translations_dir: Path) -> YesNoWords:
     """From translations/languages.yml `yes_words` and `no_words` (data, per language)."""
-    data = yaml.safe_load((translations_dir / "languages.yml").read_text(encoding="utf-8"))
+    data = languages_file(translations_dir)
     words: dict[str, YesNo] = {}
     for key, meaning in (("yes_words", YesNo.YES), ("no_words", YesNo.NO)):
-        for listed in (data.get(key) or {}).values():
-            words.update({normalise(str(word)): meaning for word in listed})
+        words.update(dict.fromkeys(words_by_language(data.get(key)), meaning))
     return YesNoWords(words)

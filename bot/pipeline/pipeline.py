@@ -11,7 +11,7 @@ so no channel re-reads the conversation to render it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from re import compile as regex
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,12 +19,19 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.channels.base import Inbound
 from bot.clock import Clock, system_clock
+from bot.content.schema import SUB_SEPARATOR
 from bot.langid import Detection, LanguageDetector
 from bot.languages import LanguageTable
 from bot.nlg import (
+    CHILD_ALONE_TOPIC,
+    COUNTRY_PAYLOAD,
     EMERGENCY_FOLLOW_UP,
+    EMERGENCY_MEDICAL,
     EMERGENCY_TOPIC,
     NOT_A_FOLLOW_UP_TOPIC,
+    SAFETY_TOPICS,
+    TALK_PAYLOAD,
+    TRAFFICKING_TOPIC,
     Audience,
     ResponseGenerator,
 )
@@ -32,6 +39,7 @@ from bot.phrases import Phrasebook
 from bot.pipeline.consent import Consent, ConsentWords
 from bot.pipeline.flow import (
     EMERGENCY_FLOW,
+    SELF_CHECK,
     YesNo,
     YesNoWords,
     current_flow,
@@ -40,17 +48,31 @@ from bot.pipeline.flow import (
 )
 from bot.pipeline.language import identify, is_unsupported, next_language
 from bot.pipeline.rasa import RasaClient, RasaUnavailable
+from bot.pipeline.self_check import (
+    NO_PAYLOAD,
+    SELF_CHECK_FLOW,
+    SELF_CHECK_TOPIC,
+    START_PAYLOAD,
+    STOP_PAYLOAD,
+    YES_PAYLOAD,
+    SelfCheck,
+    Step,
+    answer_letter,
+)
 from bot.pipeline.text import chosen_option, country_from_payload, for_nlu, is_payload
 from bot.places import PlaceFinder
 from bot.pseudonym import pseudonymise
-from bot.replies import Answer, Reply
-from bot.safety.detector import EmergencyDetector
+from bot.replies import Answer, Button, Reply
+from bot.safety.detector import EmergencyDetector, EmergencyMatch
+from bot.safety.minor import ChildAloneDetector
 from bot.store import conversations
 from bot.store.conversations import CHOSEN, DETECTED, GUESSED, Changes, Memory
 
 MAX_MESSAGE_CHARS = 2000  # longer text is cut: nobody types more on a phone, and Rasa slows
 GREET_PAYLOAD = "/greet"  # Telegram's /start; after STOP it means "start again"
 _WORD = regex(r"[^\W\d_]+|\?")
+# A follow-up ("and in Panama?") of the self-check's result is about trafficking.
+FOLLOW_UP_OF = {SELF_CHECK_TOPIC: TRAFFICKING_TOPIC}
 
 
 @dataclass(frozen=True)
@@ -63,10 +85,17 @@ class _Turn:
     flow: str | None
     can_hold: bool  # the channel can answer later: Rasa down means held, not "try again"
     behind_held: bool  # older messages of this person are held: wait behind them
+    # Places named that two countries share, not settled by the message or the conversation:
+    # after the answer, "which country?" with their countries (filled by `_detect`).
+    open_places: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
     def in_emergency(self) -> bool:
         return self.flow == EMERGENCY_FLOW
+
+    @property
+    def in_self_check(self) -> bool:
+        return self.flow == SELF_CHECK_FLOW
 
 
 @dataclass
@@ -80,6 +109,8 @@ class Pipeline:
     generator: ResponseGenerator
     places: PlaceFinder
     emergencies: EmergencyDetector
+    children_alone: ChildAloneDetector
+    self_check: SelfCheck
     consent: ConsentWords
     yes_no: YesNoWords
     pseudonym_key: bytes
@@ -104,15 +135,15 @@ class Pipeline:
         changes = Changes(last_inbound_at=now)
         if inbound.language in self.languages.names:  # chosen through the channel: a deep link
             changes.choose_language(inbound.language, CHOSEN)
-        answer = self._arrive(inbound, memory, changes)
+        flow = current_flow(memory, now)
+        answer = self._arrive(inbound, memory, changes, in_self_check=flow == SELF_CHECK_FLOW)
         if answer is None:
             text = inbound.text
             if inbound.traits.numbered_options:
                 text = chosen_option(memory.offered_options, text) or text
-            turn = _Turn(
-                pseudonym, memory, changes, current_flow(memory, now), can_hold, behind_held
-            )
+            turn = _Turn(pseudonym, memory, changes, flow, can_hold, behind_held)
             answer = await self._understand(text, turn)
+            answer = self._ask_which_country(answer, turn)
             if not answer.held:  # a held "2" must still mean the option offered before
                 self._remember_answer(answer, changes, now)
         await run_in_threadpool(self._write, pseudonym, changes)
@@ -127,11 +158,15 @@ class Pipeline:
 
     # --- before the message is understood --------------------------------------------------
 
-    def _arrive(self, inbound: Inbound, memory: Memory, changes: Changes) -> Answer | None:
+    def _arrive(
+        self, inbound: Inbound, memory: Memory, changes: Changes, in_self_check: bool
+    ) -> Answer | None:
         """An answer decided by the conversation's state alone, or None to go on."""
         language = self._language(memory, changes)
         if inbound.traits.opt_out:
             typed = inbound.readable and not is_payload(inbound.text)  # "/start" is a command
+            if in_self_check and self.self_check.is_stop(inbound.text):
+                typed = False  # "stop" inside the self-check leaves the check, not the service
             request = self.consent.classify(inbound.text) if typed else None
             if request is not None:
                 changes.opted_out = request.consent is Consent.OPT_OUT
@@ -162,51 +197,66 @@ class Pipeline:
         country = country_from_payload(text)
         if country is not None:
             changes.country = country
-            return self._emergency_answer(memory, changes)
+            return self._again_for_country(turn)
+        if text == START_PAYLOAD:
+            return self._self_check_step(text, turn, start=True)
         prose = not is_payload(text)
-        if prose and self.emergencies.match(text) and not turn.in_emergency:
+        emergency = self.emergencies.match(text) if prose else None  # matched once
+        if emergency and not turn.in_emergency:
             # Before the language: an emergency in Spanish gets the numbers, not a menu.
-            self._detect(text, identify(self.detector, self.languages, text), memory, changes)
-            return self._emergency_answer(memory, changes)
+            self._detect(text, identify(self.detector, self.languages, text), turn)
+            return self._emergency_answer(turn, emergency)
+        if turn.in_self_check:
+            return self._self_check_step(text, turn)
+        if prose and self.children_alone.match(text):
+            # A child alone gets child protection and a person first, whatever the model says.
+            self._detect(text, identify(self.detector, self.languages, text), turn)
+            return self._topic_answer(CHILD_ALONE_TOPIC, turn)
         detection = identify(self.detector, self.languages, text) if prose else None
         if detection is not None and is_unsupported(detection, self.languages.codes):
             # A Spanish message before we have Spanish content: say what we can do, in
             # every language we speak, rather than answer a guess in the wrong language.
             menu = self.generator.language_menu_for_everyone()
             return Answer([menu], self._language(memory, changes))
-        follow_up = self._detect(text, detection, memory, changes) if detection else None
+        follow_up = self._detect(text, detection, turn) if detection else None
         if prose and follow_up == EMERGENCY_TOPIC:
             # "Which country?" answered by typing it ("Meksik") instead of a tap.
-            return self._emergency_answer(memory, changes)
-        if prose and self.emergencies.match(text):
+            return self._emergency_answer(turn, emergency)
+        if emergency:
             # Safety does not depend on the model: the answer goes out now, Rasa or not; inside
             # an emergency, what to do now and the numbers again, not the same card twice.
-            again = EMERGENCY_FOLLOW_UP if turn.in_emergency else EMERGENCY_TOPIC
-            return self._emergency_answer(memory, changes, again)
+            return self._emergency_answer(turn, emergency)
         if follow_up is None and prose and memory.pending_offer:
             said = self.yes_no.classify(text)
+            if said is YesNo.YES and memory.pending_offer == SELF_CHECK:
+                return self._self_check_step(START_PAYLOAD, turn, start=True)
             if said is YesNo.YES:
                 follow_up = memory.pending_offer  # "wi" to "shall a person answer you?"
             elif said is YesNo.NO:
                 return self._said("offer_declined", self._language(memory, changes))
+        if follow_up and SUB_SEPARATOR in follow_up:
+            # "e nan Meksik?" after the pregnancy answer: that answer again, for Mexico.
+            return self._topic_answer(follow_up, turn)
         message = f"/{follow_up}" if follow_up else text
-        return await self._ask_rasa(message, turn, inside_emergency=prose and turn.in_emergency)
+        answer = await self._ask_rasa(message, turn, inside_emergency=prose and turn.in_emergency)
+        return self._not_twice(answer, turn)
 
-    def _detect(
-        self, text: str, detection: Detection, memory: Memory, changes: Changes
-    ) -> str | None:
+    def _detect(self, text: str, detection: Detection, turn: _Turn) -> str | None:
         """The language and place a message shows; for a follow-up such as "e nan Meksik?",
-        the last topic, to answer again for the new place."""
+        the last topic, to answer again for the new place. A place that two countries share
+        ("corinto") is settled by the conversation's country, else asked about afterwards."""
+        memory, changes = turn.memory, turn.changes
         if changes.language is None:  # not chosen with this very message (a deep link)
             choice = next_language(memory.language, memory.language_settled, detection)
             if choice is not None and choice.language in self.languages.names:
                 changes.choose_language(choice.language, DETECTED if choice.settled else GUESSED)
-        named = self.places.countries(text)
-        if not named:
+        reading = self.places.read(text, memory.country)
+        if not reading.countries:
+            turn.open_places.extend(reading.ambiguous)
             return None
-        changes.country = named[-1]
+        changes.country = reading.countries[-1]
         if memory.last_topic and self._only_place_and_small_words(text):
-            return memory.last_topic
+            return FOLLOW_UP_OF.get(memory.last_topic, memory.last_topic)
         return None
 
     def _only_place_and_small_words(self, text: str) -> bool:
@@ -228,12 +278,12 @@ class Pipeline:
             said = await self.rasa.send(turn.pseudonym, for_nlu(text), metadata=metadata)
         except RasaUnavailable:
             if inside_emergency:  # never "try again later" in an emergency
-                return self._emergency_answer(memory, changes, EMERGENCY_FOLLOW_UP)
+                return self._emergency_detail(text, turn)
             if turn.can_hold:
                 return replace(self._said("held", audience.language), held=True)
             return self._said("unavailable", audience.language)
         if inside_emergency and replaced_in_emergency(Answer(said.replies, audience.language)):
-            return self._emergency_answer(memory, changes, EMERGENCY_FOLLOW_UP)
+            return self._emergency_detail(text, turn)
         language = audience.language
         if said.set_language in self.languages.names:
             changes.choose_language(said.set_language, CHOSEN)
@@ -243,12 +293,104 @@ class Pipeline:
 
     # --- answers and memory ----------------------------------------------------------------
 
-    def _emergency_answer(
-        self, memory: Memory, changes: Changes, response: str = EMERGENCY_TOPIC
-    ) -> Answer:
-        audience = self._audience(memory, changes)
+    def _emergency_answer(self, turn: _Turn, match: EmergencyMatch | None) -> Answer:
+        """The emergency card; urgent medical signs start it with the emergency room; inside
+        the flow, a detail gets what to do with it and the numbers again."""
+        if turn.in_emergency:
+            return self._emergency_detail("", turn, medical=bool(match and match.medical))
+        response = EMERGENCY_MEDICAL if match and match.medical else EMERGENCY_TOPIC
+        return self._topic_answer(response, turn)
+
+    def _emergency_detail(self, text: str, turn: _Turn, medical: bool = False) -> Answer:
+        """A detail inside an emergency ("he is 7, blue shirt", "I am in Necoclí"): still the
+        emergency room first when the emergency is medical."""
+        medical = medical or self._was_medical(turn.memory) or self.emergencies.is_medical(text)
+        return self._topic_answer(EMERGENCY_MEDICAL if medical else EMERGENCY_FOLLOW_UP, turn)
+
+    @staticmethod
+    def _was_medical(memory: Memory) -> bool:
+        return (memory.last_card or "").startswith(EMERGENCY_MEDICAL)
+
+    def _again_for_country(self, turn: _Turn) -> Answer:
+        """A country tapped under "which country?": the answer that asked, for that country."""
+        last = FOLLOW_UP_OF.get(turn.memory.last_topic or "", turn.memory.last_topic)
+        if turn.in_emergency or not last:
+            medical = turn.in_emergency and self._was_medical(turn.memory)
+            return self._topic_answer(EMERGENCY_MEDICAL if medical else EMERGENCY_TOPIC, turn)
+        return self._topic_answer(last, turn)
+
+    def _ask_which_country(self, answer: Answer, turn: _Turn) -> Answer:
+        """After an answer given without a country, the question a shared place name leaves."""
+        if not turn.open_places or turn.changes.country or answer.held:
+            return answer
+        if any(b.payload.startswith(COUNTRY_PAYLOAD) for b in answer.buttons):
+            return answer  # the answer asks already
+        candidates = list(dict.fromkeys(c for place in turn.open_places for c in place))
+        question = self.generator.which_country(candidates, answer.language)
+        return replace(answer, replies=[*answer.replies, question])
+
+    def _topic_answer(self, response: str, turn: _Turn) -> Answer:
+        audience = self._audience(turn.memory, turn.changes)
         reply = self.generator.generate(f"utter_{response}", audience, {})
         return Answer([reply], audience.language)
+
+    def _not_twice(self, answer: Answer, turn: _Turn) -> Answer:
+        """The same card twice in a row helps nobody: say there is nothing more, offer a person."""
+        card = answer.card
+        if not card or card != turn.memory.last_card or answer.topic in SAFETY_TOPICS:
+            return answer
+        language = answer.language
+        reply = Reply(
+            self.phrases.get("nothing_more", language),
+            [Button(self.phrases.get("talk_button", language), TALK_PAYLOAD)],
+            topic=answer.topic,
+            response="nothing_more",
+            card=card,
+        )
+        return Answer([reply], language)
+
+    # --- the trafficking self-check (bot/pipeline/self_check.py) ----------------------------
+
+    def _self_check_step(self, text: str, turn: _Turn, start: bool = False) -> Answer:
+        changes, language = turn.changes, self._language(turn.memory, turn.changes)
+        check = self.self_check
+        now = changes.last_inbound_at or self.clock()
+        if start:
+            changes.flow, changes.flow_updated_at, changes.flow_state = SELF_CHECK_FLOW, now, ""
+            intro = self.phrases.get("self_check_intro", language)
+            return self._question(f"{intro}\n\n", 0, language)
+        said = self.yes_no.classify(text)
+        letter = answer_letter(text, None if said is None else said is YesNo.YES)
+        progress = check.advance(turn.memory.flow_state, letter, check.is_stop(text))
+        if progress.step is Step.STOPPED:
+            changes.flow = ""
+            return self._said("self_check_stopped", language)
+        changes.flow, changes.flow_updated_at = SELF_CHECK_FLOW, now
+        changes.flow_state = progress.answers
+        if progress.step is Step.AGAIN:
+            again = self.phrases.get("self_check_again", language)
+            return self._question(f"{again}\n\n", len(progress.answers), language)
+        if progress.step is Step.ASK:
+            return self._question("", len(progress.answers), language)
+        changes.flow = ""  # done: the answers go with the flow (bot/store/conversations.py)
+        result = check.result(progress.yes_count, language, self.languages.default)
+        audience = self._audience(turn.memory, changes)
+        reply = self.generator.introduce(result, TRAFFICKING_TOPIC, audience, SELF_CHECK_TOPIC)
+        return Answer([reply], language)
+
+    def _question(self, before: str, index: int, language: str) -> Answer:
+        total = len(self.self_check.questions)
+        question = self.self_check.question(index, language, self.languages.default)
+        buttons = [
+            Button(self.phrases.get(key, language), payload)
+            for key, payload in (
+                ("yes_button", YES_PAYLOAD),
+                ("no_button", NO_PAYLOAD),
+                ("stop_button", STOP_PAYLOAD),
+            )
+        ]
+        text = f"{before}*{index + 1}/{total}.* {question}"
+        return Answer([Reply(text, buttons, response=SELF_CHECK_FLOW)], language)
 
     def _said(self, phrase_key: str, language: str) -> Answer:
         return Answer([Reply(self.phrases.get(phrase_key, language))], language)
@@ -268,6 +410,7 @@ class Pipeline:
         if answer.topic and answer.topic not in NOT_A_FOLLOW_UP_TOPIC:
             changes.last_topic = answer.topic
         changes.pending_offer = offer_made(answer) or ""
+        changes.last_card = answer.card or ""
         if answer.topic == EMERGENCY_TOPIC:
             changes.flow, changes.flow_updated_at = EMERGENCY_FLOW, now
 

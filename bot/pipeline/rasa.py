@@ -31,7 +31,7 @@ class RasaAnswer:
     forget: bool = False  # the person asked to delete their data
 
 
-_ABOUT_REPLY = ("topic", "response")
+_ABOUT_REPLY = ("topic", "response", "card")
 
 
 def _about_reply(said: dict[str, Any]) -> dict[str, str]:

@@ -21,30 +21,52 @@ from bot.languages import fold
 class EmergencyMatch:
     language: str
     pattern: str
+    # Bleeding, labour, a snakebite, not breathing: the answer starts with "go to the
+    # emergency room now" (content/safety/emergency.yml `medical`).
+    medical: bool = False
+
+
+def _compile(patterns: dict[str, list[str]]) -> list[tuple[str, str, re.Pattern[str]]]:
+    return [
+        (language, pattern, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)"))
+        for language, items in patterns.items()
+        for pattern in items
+    ]
+
+
+def folded_words(text: str) -> str:
+    """Lower case, no accents, single spaces: the text every safety pattern reads."""
+    return " ".join(fold(text).split())
 
 
 class EmergencyDetector:
-    def __init__(self, patterns: dict[str, list[str]]) -> None:
-        self._compiled = [
-            (language, pattern, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)"))
-            for language, items in patterns.items()
-            for pattern in items
-        ]
+    def __init__(
+        self, patterns: dict[str, list[str]], medical: dict[str, list[str]] | None = None
+    ) -> None:
+        self._compiled = _compile(patterns)
+        self._medical = _compile(medical or {})
 
     def match(self, text: str) -> EmergencyMatch | None:
-        folded = " ".join(fold(text).split())
+        folded = folded_words(text)
         for language, pattern, regex in self._compiled:
             if regex.search(folded):
-                return EmergencyMatch(language=language, pattern=pattern)
+                medical = any(m.search(folded) for _, _, m in self._medical)
+                return EmergencyMatch(language=language, pattern=pattern, medical=medical)
         return None
+
+    def is_medical(self, text: str) -> bool:
+        """Whether a message (a detail inside an emergency) names an urgent medical sign."""
+        folded = folded_words(text)
+        return any(m.search(folded) for _, _, m in self._medical)
 
     def __len__(self) -> int:
         return len(self._compiled)
 
 
-def load_patterns(path: Path) -> dict[str, list[str]]:
+def load_patterns(path: Path, key: str = "patterns") -> dict[str, list[str]]:
+    """One list of patterns per language from `key` of the file, checked at load."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    patterns = data.get("patterns") or {}
+    patterns = data.get(key) or {}
     for language, items in patterns.items():
         for item in items:
             letters = re.sub(r"\\.", "", str(item))  # regex escapes such as \W are not text
@@ -57,4 +79,4 @@ def load_patterns(path: Path) -> dict[str, list[str]]:
 
 @lru_cache(maxsize=2)
 def build_detector(path: Path) -> EmergencyDetector:
-    return EmergencyDetector(load_patterns(path))
+    return EmergencyDetector(load_patterns(path), load_patterns(path, "medical"))

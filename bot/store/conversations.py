@@ -35,6 +35,8 @@ class Memory:
     flow: str | None = None
     flow_updated_at: dt.datetime | None = None
     pending_offer: str | None = None
+    flow_state: str = ""  # the flow's progress (the self-check's answers so far: "yn")
+    last_card: str | None = None  # the card last sent ("health/pregnancy@MX")
 
     @property
     def language_settled(self) -> bool:
@@ -58,6 +60,9 @@ class Changes:
     flow_updated_at: dt.datetime | None = None
     # The offer after this message: "" when none is pending any more.
     pending_offer: str | None = None
+    # The flow's progress after this message; "" clears it (it goes when the flow ends).
+    flow_state: str | None = None
+    last_card: str | None = None  # "" when the answer was no card
 
     def choose_language(self, language: str, source: str) -> None:
         self.language, self.language_source = language, source
@@ -85,6 +90,8 @@ def read(session: Session, pseudonym: str) -> Memory:
         if conversation.flow_updated_at
         else None,
         pending_offer=conversation.pending_offer,
+        flow_state=conversation.flow_state or "",
+        last_card=conversation.last_card,
     )
 
 
@@ -117,6 +124,12 @@ def apply(session: Session, pseudonym: str, changes: Changes) -> None:
         conversation.flow_updated_at = changes.flow_updated_at if changes.flow else None
     if changes.pending_offer is not None:
         conversation.pending_offer = changes.pending_offer or None
+    if changes.flow_state is not None:
+        conversation.flow_state = changes.flow_state or None
+    if changes.flow is not None and not changes.flow:
+        conversation.flow_state = None  # a flow's progress never outlives the flow
+    if changes.last_card is not None:
+        conversation.last_card = changes.last_card or None
 
 
 def forget(session: Session, pseudonym: str) -> bool:

@@ -62,6 +62,8 @@ class ContentItem(Base):
     sample: Mapped[bool] = mapped_column(default=False)
     needs_review: Mapped[bool] = mapped_column(default=False)
     review_note: Mapped[str | None] = mapped_column(Text, default=None)
+    # The day a person last read the item's sources and found them still true; None: not known.
+    checked_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
     topic: Mapped[Topic] = relationship(back_populates="items")
     variants: Mapped[list[ContentVariant]] = relationship(
@@ -137,6 +139,11 @@ class Conversation(Base):
     # The question the assistant last asked ("talk_to_human": shall a person answer you?), so
     # that "yes" and "no" answer it.
     pending_offer: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The flow's progress: the self-check's yes/no answers so far ("yn"), kept only until its
+    # last question (bot/pipeline/self_check.py); no words of the person.
+    flow_state: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The card last sent ("health/pregnancy@MX"), so the same card is never sent twice in a row.
+    last_card: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=_utcnow, onupdate=_utcnow

@@ -24,8 +24,10 @@ from bot.pipeline.consent import load_consent_words
 from bot.pipeline.flow import load_yes_no
 from bot.pipeline.pipeline import Pipeline
 from bot.pipeline.rasa import RasaClient
+from bot.pipeline.self_check import load_self_check
 from bot.places import build_place_finder, load_gazetteer
 from bot.safety.detector import build_detector as build_emergency_detector
+from bot.safety.minor import build_child_alone_detector
 from bot.store.db import reader_factory, session_factory
 
 
@@ -81,6 +83,8 @@ class Services:
             generator=words.generator,
             places=build_place_finder(settings.gazetteer_path),
             emergencies=build_emergency_detector(settings.emergency_patterns_path),
+            children_alone=build_child_alone_detector(settings.child_alone_patterns_path),
+            self_check=load_self_check(settings.self_check_path),
             consent=load_consent_words(settings.translations_dir),
             yes_no=load_yes_no(settings.translations_dir),
             pseudonym_key=settings.resolved_pseudonym_key(),

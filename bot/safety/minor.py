@@ -1,0 +1,44 @@
+"""A child alone: a minor travelling alone or separated says so (content/safety/minor_alone.yml).
+
+Like the emergency patterns, this runs before any model: the child-protection answer must not
+depend on Rasa telling "I am 15 and alone" from "I travel with my 15-year-old". A message is a
+child alone when an `explicit` pattern matches, or an `age` pattern and an `alone` one both do.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from bot.safety.detector import folded_words, load_patterns
+
+_KINDS = ("age", "alone", "explicit")
+
+
+def _compiled(patterns: dict[str, list[str]]) -> list[re.Pattern[str]]:
+    return [
+        re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
+        for items in patterns.values()
+        for pattern in items
+    ]
+
+
+class ChildAloneDetector:
+    def __init__(self, patterns: dict[str, dict[str, list[str]]]) -> None:
+        self._age = _compiled(patterns.get("age", {}))
+        self._alone = _compiled(patterns.get("alone", {}))
+        self._explicit = _compiled(patterns.get("explicit", {}))
+
+    def match(self, text: str) -> bool:
+        folded = folded_words(text)
+        if any(p.search(folded) for p in self._explicit):
+            return True
+        return any(p.search(folded) for p in self._age) and any(
+            p.search(folded) for p in self._alone
+        )
+
+
+@lru_cache(maxsize=2)
+def build_child_alone_detector(path: Path) -> ChildAloneDetector:
+    return ChildAloneDetector({kind: load_patterns(path, kind) for kind in _KINDS})

@@ -138,3 +138,32 @@ def test_one_bad_file_leaves_the_store_untouched(session, languages, tmp_path):
     with pytest.raises(ContentError):
         import_directory(session, tmp_path, languages)
     assert session.scalar(select(func.count()).select_from(Topic)) == 0
+
+
+def test_checked_on_survives_import_and_export(session, languages, tmp_path):
+    """The day an item's sources were last read (issue 13) is stored and written back."""
+    import datetime as dt
+
+    from bot.store.models import ContentItem
+
+    data = {
+        "topic": "health",
+        "items": [
+            {"checked_on": "2026-12-02", "variants": {"en": variant("Checked.")}},
+            {"country": "MX", "variants": {"en": variant("Not checked.")}},
+            {"country": "PA", "checked_on": "2026-12-02", "variants": {"en": variant("Same day.")}},
+        ],
+    }
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    _write(source, "health.yml", data)
+    import_directory(session, source, languages)
+    stored = {item.country: item.checked_on for item in session.scalars(select(ContentItem))}
+    day = dt.date(2026, 12, 2)
+    assert stored == {None: day, "MX": None, "PA": day}
+    export_directory(session, out)
+    text = (out / "health.yml").read_text(encoding="utf-8")
+    assert "&id" not in text and "*id" not in text, "a shared date became a YAML alias"
+    again = yaml.safe_load(text)
+    assert [item["checked_on"] for item in again["items"]] == [day, None, day]
+    assert _normalised(again) == _normalised(data)

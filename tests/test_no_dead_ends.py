@@ -27,13 +27,10 @@ SEED_LANGUAGES = ("en", "fr", "ht")
 # an emergency item in content/emergency.yml whose number and source a partner can check; the test
 # below fails if a listed country has an item, or if an unlisted one has no number.
 NO_VERIFIED_NUMBER = {
-    "HN",  # 911 (Sistema Nacional de Emergencias) is reported only by news quoting the SNE
-    "SV",  # 911 (Policía Nacional Civil) seen only in news
-    "HT",  # 114 and 122 (Police nationale) seen only in news
+    # HN, SV, CL, PE and HT left this list on 2026-12-02: their numbers rest on U.S. embassy,
+    # Brazilian embassy and GOV.UK pages (content/emergency.yml notes say what to confirm).
     "CU",  # no source found
     "VE",  # no source found
-    "CL",  # 131, 132, 133 seen only in news and on the tourism board's site (chile.travel)
-    "PE",  # 105 (police) seen only in news; 106 (SAMU) only on state radio, maybe Lima only
     "CA",  # 911 is on municipal pages (.ca), which the seed test does not accept as first source
 }
 
@@ -112,3 +109,38 @@ def test_every_which_country_button_leads_to_a_number(language, generator, sessi
     for country in countries:
         answer = generator.generate("utter_emergency", Audience(language, country), {})
         assert phone_numbers(answer.text), f"{country} {language}: no number in: {answer.text}"
+
+
+# The route countries (issue 13) and the safety topics that must give a line to call there.
+ROUTE = ("CO", "PA", "CR", "NI", "HN", "GT", "MX", "US")
+SAFETY_LINE_TOPICS = ("trafficking", "children", "children/alone")
+# (topic, country) with no line from an official, UN or Red Cross page yet: the general answer,
+# which ends with the offer of a person. Take a pair off only with a sourced country item.
+NO_OFFICIAL_LINE = {
+    ("trafficking", "NI"),  # no official page found; the Nicaraguan Red Cross is dissolved
+    ("trafficking", "PA"),  # the Panama item names the office, not a line
+    ("children", "PA"),  # SENNIAF's line seen only in the press
+    ("children", "NI"),
+    ("children", "US"),
+    ("children/alone", "NI"),
+    ("children/alone", "US"),
+}
+
+
+@pytest.mark.parametrize("topic", SAFETY_LINE_TOPICS)
+@pytest.mark.parametrize("country", ROUTE)
+def test_safety_topics_give_a_line_to_call_in_every_route_country(
+    topic, country, generator, sessions
+):
+    with sessions() as session:
+        scoped = lookup.scoped_countries(session, topic)
+    for language in SEED_LANGUAGES:
+        reply = generator.generate(f"utter_{topic}", Audience(language, country), {})
+        where = f"{topic} {country} {language}"
+        if (topic, country) in NO_OFFICIAL_LINE:
+            assert country not in scoped or not phone_numbers(reply.text), (
+                f"{where}: has a line now; take it off NO_OFFICIAL_LINE"
+            )
+        else:
+            assert phone_numbers(reply.text), f"{where}: no line to call in: {reply.text}"
+        assert any(b.payload == "/talk_to_human" for b in reply.buttons) or topic == "children"

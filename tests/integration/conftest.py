@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +31,34 @@ TWILIO_TEST_TOKEN = AUTH_TOKEN
 def plain(fragment: str) -> str:
     """What a person reads: tags gone, entities decoded, spaces folded."""
     return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
+
+
+def demo_env(ports: Ports, tmp_path: Path) -> dict[str, str]:
+    """The environment for `python -m bot demo` on `ports`, with its own store and run
+    directory under `tmp_path` (not var/demo, which another demo may be using). Tests add
+    what their demo needs (e.g. fake Twilio and Telegram servers)."""
+    env = dict(os.environ)
+    env.update(
+        PORT=str(ports.gateway),
+        RASA_URL=ports.url(ports.rasa),
+        ACTION_SERVER_URL=ports.url(ports.actions),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        DEMO_RUN_DIR=str(tmp_path / "run"),
+        PSEUDONYM_KEY=INTEGRATION_KEY,
+    )
+    return env
+
+
+def start_demo(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`python -m bot demo` from the repository, its output (stdout and stderr) in one pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo"],
+        cwd=REPO_ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @dataclass

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.config import REPO_ROOT
 from bot.stack import Ports
+from tests.integration.conftest import demo_env, start_demo
 
 pytestmark = pytest.mark.integration
 
@@ -37,22 +35,7 @@ def processes_mentioning(marker: str) -> list[int]:
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_demo_is_ready_then_stops_everything(tmp_path, stop_signal):
     ports = Ports.free()
-    env = dict(os.environ)
-    env.update(
-        PORT=str(ports.gateway),
-        RASA_URL=ports.url(ports.rasa),
-        ACTION_SERVER_URL=ports.url(ports.actions),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        PSEUDONYM_KEY="demo-test-key",
-    )
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo"],
-        cwd=REPO_ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    demo = start_demo(demo_env(ports, tmp_path))
     lines = []
     try:
         deadline = time.monotonic() + 300

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -30,7 +29,7 @@ from bot.supervisor import supervision_report
 from bot.training import fingerprint, model_path
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, fake_telegram, new_chat, text_update
 from tests.fakes.twilio_api import FakeTwilio, fake_twilio
-from tests.integration.conftest import INTEGRATION_KEY, TWILIO_TEST_TOKEN, plain
+from tests.integration.conftest import TWILIO_TEST_TOKEN, demo_env, plain, start_demo
 from tests.integration.test_demo import processes_mentioning
 from tests.test_supervisor import alive, eventually
 from tests.whatsapp_helpers import ACCOUNT_SID, OUR_NUMBER, message_form, post_signed
@@ -121,14 +120,8 @@ def demo(tmp_path: Path, twilio: FakeTwilio, telegram: FakeTelegram) -> Iterator
     ):
         pytest.fail("the model is missing or out of date, the demo would train: `make model`")
     ports = Ports.free()
-    env = dict(os.environ)
+    env = demo_env(ports, tmp_path)
     env.update(
-        PORT=str(ports.gateway),
-        RASA_URL=ports.url(ports.rasa),
-        ACTION_SERVER_URL=ports.url(ports.actions),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        DEMO_RUN_DIR=str(tmp_path / "run"),  # not var/demo, which another demo may be using
-        PSEUDONYM_KEY=INTEGRATION_KEY,
         TWILIO_AUTH_TOKEN=TWILIO_TEST_TOKEN,
         TWILIO_ACCOUNT_SID=ACCOUNT_SID,
         WHATSAPP_FROM=OUR_NUMBER,
@@ -137,14 +130,7 @@ def demo(tmp_path: Path, twilio: FakeTwilio, telegram: FakeTelegram) -> Iterator
         TELEGRAM_API_BASE=telegram.url,
     )
     env.pop("PUBLIC_BASE_URL", None)  # Telegram polls
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo"],
-        cwd=REPO_ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_demo(env)
     running = Demo(process, ports, twilio, telegram)
     try:
         yield running

@@ -32,6 +32,26 @@ def requested_language(tracker: Tracker, languages: LanguageTable) -> str | None
     return languages.requested(tracker.latest_message.get("text") or "")
 
 
+# How many ranked intents to pass on; the NLG endpoint keeps the first two that are topics.
+DID_YOU_MEAN_CANDIDATES = 5
+# More words than a language request needs ("an kreyol souple", "can you write in French"):
+# a sentence that names a language is about something else.
+REQUEST_MAX_WORDS = 6
+
+
+def is_a_sentence(text: str) -> bool:
+    return len(text.split()) > REQUEST_MAX_WORDS
+
+
+def ranked_topics(tracker: Tracker, skip: str = "") -> list[str]:
+    """The intents the model ranked for the latest message, best first, without the fallback
+    and without the one `skip` answers for."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    skipped = {"nlu_fallback", skip.removeprefix("action_")}
+    names = [str(entry.get("name") or "") for entry in ranking]
+    return [name for name in names if name and name not in skipped][:DID_YOU_MEAN_CANDIDATES]
+
+
 def tell_gateway(dispatcher: CollectingDispatcher, **instruction: Any) -> None:
     dispatcher.utter_message(json_message={GATEWAY_KEY: instruction})
 
@@ -44,6 +64,13 @@ class ActionChangeLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         language = requested_language(tracker, _languages())
+        if language is None and is_a_sentence(tracker.latest_message.get("text") or ""):
+            # "my husband only speaks creole, can he ask asylum": a language named inside a
+            # question; the likeliest other topics, not the language menu.
+            dispatcher.utter_message(
+                response="utter_did_you_mean", candidates=ranked_topics(tracker, skip=self.name())
+            )
+            return []
         if language is None:
             dispatcher.utter_message(response="utter_language_menu")
             return []
@@ -101,10 +128,6 @@ class ActionAnswerTopic(Action):
         return []
 
 
-# How many ranked intents to pass on; the NLG endpoint keeps the first two that are topics.
-DID_YOU_MEAN_CANDIDATES = 5
-
-
 class ActionDidYouMean(Action):
     """Low NLU confidence: offer the two likeliest topics as buttons instead of guessing."""
 
@@ -114,11 +137,6 @@ class ActionDidYouMean(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        ranking = tracker.latest_message.get("intent_ranking") or []
-        candidates = [
-            entry["name"]
-            for entry in ranking
-            if entry.get("name") and entry["name"] != "nlu_fallback"
-        ][:DID_YOU_MEAN_CANDIDATES]
+        candidates = ranked_topics(tracker)
         dispatcher.utter_message(response="utter_did_you_mean", candidates=candidates)
         return []

@@ -27,6 +27,9 @@ class LanguageTable:
     # Folded words that make a language's name a request ("speak", "an", "en", "parle"):
     # "can you speak kreyol" asks for Kreyòl; "he only speaks creole" does not.
     request_words: frozenset[str] = frozenset()
+    # Folded words for somebody else ("li", "he", "mari", "elle"): "li pale kreyol" and "my
+    # husband speaks english" describe a person; a request word just after one is no request.
+    others: frozenset[str] = frozenset()
 
     @property
     def codes(self) -> list[str]:
@@ -49,11 +52,15 @@ class LanguageTable:
             if folded == alias:
                 return code
             for word in self.request_words:
-                if re.search(
-                    rf"(?<!\w){re.escape(word)} (?:\w+ )?{re.escape(alias)}(?!\w)", folded
-                ):
-                    return code
+                pattern = rf"(?<!\w){re.escape(word)} (?:\w+ )?{re.escape(alias)}(?!\w)"
+                for found in re.finditer(pattern, folded):
+                    if not self._about_someone_else(folded[: found.start()]):
+                        return code
         return None
+
+    def _about_someone_else(self, before: str) -> bool:
+        """Whether the two words before a request word name another person ("mari m")."""
+        return bool(set(before.split()[-2:]) & self.others)
 
     def resolve(self, code: str | None) -> str:
         return code if code in self.names else self.default
@@ -78,5 +85,8 @@ def load_languages(translations_dir: Path) -> LanguageTable:
         detect_only=tuple(data.get("detect_only") or ()),
         request_words=frozenset(
             fold(str(w)) for entry in entries.values() for w in entry.get("request_words", [])
+        ),
+        others=frozenset(
+            fold(str(w)) for entry in entries.values() for w in entry.get("other_people", [])
         ),
     )

@@ -222,3 +222,10 @@ def test_the_conversations_country_settles_a_shared_place(chat, phrases):
     chat("we are in nicaragua now")
     answer = chat("is there a shelter in corinto")
     assert answer == "Shelter card"
+
+
+def test_no_after_an_answer_offers_another_way_not_the_menu(chat, phrases):
+    chat("is there a shelter")
+    answer = chat("non")
+    assert answer.startswith(phrases.get("no_after_answer", "en"))
+    assert chat("yes") == "A person card"

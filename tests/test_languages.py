@@ -104,6 +104,11 @@ def test_language_named_in_a_message(languages, text, language):
         ("he is 7, blue shirt, he only speaks creole", None),  # a detail, not a request
         ("my son speaks french and english", None),
         ("chanje lang", None),
+        # Somebody else's language is a detail too (the conversation set, issue 12).
+        ("li pale kreyol selman", None),
+        ("mari m pale angle, li ka ede m?", None),
+        ("ma femme parle anglais", None),
+        ("my husband only speaks creole, can he ask asylum in mexico too", None),
     ],
 )
 def test_only_a_request_names_the_new_language(languages, text, language):

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.channels.base import Inbound
 from bot.clock import Clock, system_clock
-from bot.content.schema import SUB_SEPARATOR
+from bot.content.schema import SUB_SEPARATOR, parent_topic
 from bot.langid import Detection, LanguageDetector
 from bot.languages import LanguageTable
 from bot.nlg import (
@@ -73,6 +73,12 @@ GREET_PAYLOAD = "/greet"  # Telegram's /start; after STOP it means "start again"
 _WORD = regex(r"[^\W\d_]+|\?")
 # A follow-up ("and in Panama?") of the self-check's result is about trafficking.
 FOLLOW_UP_OF = {SELF_CHECK_TOPIC: TRAFFICKING_TOPIC}
+HEALTH_TOPIC = "health"
+DENY_RESPONSE = "deny"  # Rasa's answer to "no" when nothing was asked
+
+
+def said_health(replies: list[Reply]) -> bool:
+    return any(parent_topic(r.topic or "") == HEALTH_TOPIC for r in replies)
 
 
 @dataclass(frozen=True)
@@ -234,12 +240,21 @@ class Pipeline:
                 follow_up = memory.pending_offer  # "wi" to "shall a person answer you?"
             elif said is YesNo.NO:
                 return self._said("offer_declined", self._language(memory, changes))
+        elif (
+            follow_up is None
+            and prose
+            and memory.last_card
+            and not turn.in_emergency
+            and self.yes_no.classify(text) is YesNo.NO
+        ):
+            # "non" to an answer: another way (a person), not the menu.
+            return self._no_after_answer(memory.last_topic, self._language(memory, changes))
         if follow_up and SUB_SEPARATOR in follow_up:
             # "e nan Meksik?" after the pregnancy answer: that answer again, for Mexico.
             return self._topic_answer(follow_up, turn)
         message = f"/{follow_up}" if follow_up else text
         answer = await self._ask_rasa(message, turn, inside_emergency=prose and turn.in_emergency)
-        return self._not_twice(answer, turn)
+        return self._not_twice(self._after_no(answer, turn), turn)
 
     def _detect(self, text: str, detection: Detection, turn: _Turn) -> str | None:
         """The language and place a message shows; for a follow-up such as "e nan Meksik?",
@@ -282,7 +297,11 @@ class Pipeline:
             if turn.can_hold:
                 return replace(self._said("held", audience.language), held=True)
             return self._said("unavailable", audience.language)
-        if inside_emergency and replaced_in_emergency(Answer(said.replies, audience.language)):
+        if inside_emergency and (
+            replaced_in_emergency(Answer(said.replies, audience.language))
+            or (self._was_medical(memory) and said_health(said.replies))
+        ):
+            # In a medical emergency the health card's advice would come before the hospital.
             return self._emergency_detail(text, turn)
         language = audience.language
         if said.set_language in self.languages.names:
@@ -333,6 +352,18 @@ class Pipeline:
         audience = self._audience(turn.memory, turn.changes)
         reply = self.generator.generate(f"utter_{response}", audience, {})
         return Answer([reply], audience.language)
+
+    def _after_no(self, answer: Answer, turn: _Turn) -> Answer:
+        """ "no, that one is full" after an answer: another way (a person), not the menu."""
+        if answer.responses != {DENY_RESPONSE} or not turn.memory.last_card:
+            return answer
+        return self._no_after_answer(turn.memory.last_topic, answer.language)
+
+    def _no_after_answer(self, topic: str | None, language: str) -> Answer:
+        talk = Button(self.phrases.get("talk_button", language), TALK_PAYLOAD)
+        menu = Button(self.phrases.get("menu_button", language), "/menu")
+        reply = Reply(self.phrases.get("no_after_answer", language), [talk, menu], topic=topic)
+        return Answer([replace(reply, response="no_after_answer")], language)
 
     def _not_twice(self, answer: Answer, turn: _Turn) -> Answer:
         """The same card twice in a row helps nobody: say there is nothing more, offer a person."""

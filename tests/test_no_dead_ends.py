@@ -118,12 +118,10 @@ SAFETY_LINE_TOPICS = ("trafficking", "children", "children/alone")
 # which ends with the offer of a person. Take a pair off only with a sourced country item.
 NO_OFFICIAL_LINE = {
     ("trafficking", "NI"),  # no official page found; the Nicaraguan Red Cross is dissolved
-    ("trafficking", "PA"),  # the Panama item names the office, not a line
     ("children", "PA"),  # SENNIAF's line seen only in the press
     ("children", "NI"),
     ("children", "US"),
-    ("children/alone", "NI"),
-    ("children/alone", "US"),
+    ("children/alone", "HN"),  # SENAF replaced DINAF (press); no line on an official page
 }
 
 

@@ -25,12 +25,13 @@ CONTRACT_INTENTS = CONVERSATIONAL | {
 # fmt: on
 TOPICS = sorted(CONTRACT_INTENTS - CONVERSATIONAL)
 SEED_LANGUAGES = {"en", "fr", "ht"}
-# Public sources the seed content may cite: UN agencies, the Red Cross movement, MSF, and
+# Public sources the seed content may cite: UN agencies, the Red Cross movement (national
+# societies included), MSF, and
 # national authorities (government and ombudsperson domains).
 PUBLIC_SOURCE = re.compile(
     r"(^|\.)(iom\.int|unhcr\.org|unicef\.org|icrc\.org|ifrc\.org|who\.int|paho\.org|"
     r"ohchr\.org|un\.org|msf\.org|doctorswithoutborders\.org|bluedothub\.org|"
-    r"unodc\.org|gob\.[a-z]{2}|gov\.[a-z]{2}|gov|go\.cr|refworld\.org|rodekruis\.nl|defensoria\.[a-z.]+|cndh\.org\.mx)$"
+    r"unodc\.org|gob\.[a-z]{2}|gov\.[a-z]{2}|gov|go\.cr|refworld\.org|rodekruis\.nl|cruzrojacolombiana\.org|defensoria\.[a-z.]+|cndh\.org\.mx)$"
 )
 # A phone number: 7+ digits, possibly spaced or dashed. General items must have none.
 PHONE_NUMBER = re.compile(r"\+?\d(?:[\s\-.]?\d){6,}")

@@ -40,6 +40,7 @@ CHILD_ALONE_TOPIC = "children/alone"
 SAFETY_TOPICS = frozenset({EMERGENCY_TOPIC, TRAFFICKING_TOPIC, CHILD_ALONE_TOPIC})
 GENERAL_SUB = "general"  # "health/general": the topic's own card
 TALK_PAYLOAD = "/talk_to_human"
+WHICH_COUNTRY = "which_country"  # the question alone: the conversation's card stays as it was
 COUNTRY_PAYLOAD = "/country"  # + {"country": "PA"}: the answer to "which country?"
 SELF_CHECK_PAYLOAD = "/self_check"  # the trafficking self-check (bot/pipeline/self_check.py)
 # Topics that are not "the subject we were talking about" for a follow-up like "and in Mexico?".
@@ -203,7 +204,8 @@ class ResponseGenerator:
     def which_country(self, codes: list[str], language: str) -> Reply:
         """ "Which country are you in?" with a button for each of `codes` (a shared place)."""
         text = f"*{self._phrases.get('which_country', self._languages.resolve(language))}*"
-        return Reply(text=text, buttons=self._country_buttons(codes, language))
+        buttons = self._country_buttons(codes, language)
+        return Reply(text=text, buttons=buttons, response=WHICH_COUNTRY)
 
     def _country_buttons(self, codes: list[str], language: str) -> list[Button]:
         return [

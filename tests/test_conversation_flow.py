@@ -214,8 +214,15 @@ def test_a_place_two_countries_share_is_asked_about_then_answered_for_it(chat, p
     assert first.startswith("Shelter card")
     assert phrases.get("which_country", "en") in first
     assert "Nicaragua" in first and "Honduras" in first
-    answer = chat("1")  # the first country offered
-    assert answer and answer != first and phrases.get("which_country", "en") not in answer
+    answer = chat("1")  # Nicaragua: no shelter item of its own, so not the same card again
+    assert answer.startswith(phrases.get("nothing_more", "en"))
+
+
+def test_a_shared_place_said_alone_after_an_answer_gets_only_the_question(chat, phrases):
+    chat("is there a shelter")
+    answer = chat("we are in corinto")
+    assert answer.startswith(f"*{phrases.get('which_country', 'en')}*")
+    assert "Nicaragua" in answer and "Shelter card" not in answer
 
 
 def test_the_conversations_country_settles_a_shared_place(chat, phrases):

@@ -32,6 +32,7 @@ from bot.nlg import (
     SAFETY_TOPICS,
     TALK_PAYLOAD,
     TRAFFICKING_TOPIC,
+    WHICH_COUNTRY,
     Audience,
     ResponseGenerator,
 )
@@ -225,6 +226,9 @@ class Pipeline:
             menu = self.generator.language_menu_for_everyone()
             return Answer([menu], self._language(memory, changes))
         follow_up = self._detect(text, detection, turn) if detection else None
+        if turn.open_places and memory.last_topic and self._only_place_and_small_words(text):
+            # "on est a corinto" after an answer: only "which country?" (asked after the answer)
+            return Answer([], self._language(memory, changes))
         if prose and follow_up == EMERGENCY_TOPIC:
             # "Which country?" answered by typing it ("Meksik") instead of a tap.
             return self._emergency_answer(turn, emergency)
@@ -251,7 +255,7 @@ class Pipeline:
             return self._no_after_answer(memory.last_topic, self._language(memory, changes))
         if follow_up and SUB_SEPARATOR in follow_up:
             # "e nan Meksik?" after the pregnancy answer: that answer again, for Mexico.
-            return self._topic_answer(follow_up, turn)
+            return self._not_twice(self._topic_answer(follow_up, turn), turn)
         message = f"/{follow_up}" if follow_up else text
         answer = await self._ask_rasa(message, turn, inside_emergency=prose and turn.in_emergency)
         return self._not_twice(self._after_no(answer, turn), turn)
@@ -336,7 +340,7 @@ class Pipeline:
         if turn.in_emergency or not last:
             medical = turn.in_emergency and self._was_medical(turn.memory)
             return self._topic_answer(EMERGENCY_MEDICAL if medical else EMERGENCY_TOPIC, turn)
-        return self._topic_answer(last, turn)
+        return self._not_twice(self._topic_answer(last, turn), turn)
 
     def _ask_which_country(self, answer: Answer, turn: _Turn) -> Answer:
         """After an answer given without a country, the question a shared place name leaves."""
@@ -441,7 +445,8 @@ class Pipeline:
         if answer.topic and answer.topic not in NOT_A_FOLLOW_UP_TOPIC:
             changes.last_topic = answer.topic
         changes.pending_offer = offer_made(answer) or ""
-        changes.last_card = answer.card or ""
+        if answer.responses != {WHICH_COUNTRY}:  # "which country?" alone keeps the card
+            changes.last_card = answer.card or ""
         if answer.topic == EMERGENCY_TOPIC:
             changes.flow, changes.flow_updated_at = EMERGENCY_FLOW, now
 

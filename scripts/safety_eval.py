@@ -6,6 +6,8 @@ Each labelled file says who wrote it (a `# written by:` line) and may group its 
 `# category:` lines; the figures are given per language, per file and per category. The NLU
 examples (nlu_data/, tests/data/nlu_heldout/), written for the model and not against these
 patterns, are a second look. The time taken to match 1,000 messages of the set is measured too.
+The child-alone patterns (`child_alone.tsv`) and the `medical` sign of emergencies
+(`medical.tsv`) are measured the same way, in their own sections.
 """
 
 from __future__ import annotations
@@ -18,15 +20,30 @@ from pathlib import Path
 
 import yaml
 
-from bot.safety.detector import EmergencyDetector, build_detector
-from bot.safety.evaluation import EMERGENCY, evaluate, load_labelled
+from bot.safety.detector import EmergencyDetector, build_detector, load_patterns
+from bot.safety.evaluation import (
+    CHILD_ALONE,
+    CHILD_ALONE_SET,
+    EMERGENCY,
+    MEDICAL,
+    MEDICAL_SET,
+    Detector,
+    DetectorStats,
+    MedicalSign,
+    emergency_sets,
+    evaluate,
+    load_labelled,
+)
+from bot.safety.minor import build_child_alone_detector
 
 REPO = Path(__file__).resolve().parent.parent
 SETS = REPO / "tests" / "data" / "safety"
 PATTERNS = REPO / "content" / "safety" / "emergency.yml"
+MINOR_PATTERNS = REPO / "content" / "safety" / "minor_alone.yml"
 REPORT = REPO / "docs" / "safety.md"
 NLU = [REPO / "nlu_data", REPO / "tests" / "data" / "nlu_heldout"]
 LANGUAGES = ["en", "fr", "ht", "es"]
+CHILD_ALONE_LANGUAGES = ["en", "fr", "ht"]
 # First score of the rows marked "written after the patterns" in medical_violent.tsv, taken
 # before any pattern was changed for them (a fixed fact of their history, not re-measured).
 WRITTEN_AFTER_FIRST_SCORE = (
@@ -40,9 +57,44 @@ WRITTEN_AFTER_FIRST_SCORE = (
     'touye m"...): 19 of them fired, and the patterns were narrowed until none did'
 )
 
+# How the two newer sets were written, and their first score before any pattern was changed
+# for them (fixed facts of their history, not re-measured).
+CHILD_ALONE_HISTORY = (
+    "How the set was written: by hand, by a helper session of the project (an AI agent), "
+    "before it read the patterns closely (it had seen only the file rules and the README's "
+    'example "mwen gen 15 an, mwen pou kont mwen"), typed as on a phone: no accents, SMS '
+    'shorthand ("m gen 15an", "pagen", "poukont mwen", "jai 15 ans", "tt seul", "chui", '
+    '"im 16", "by myself"). Its first score, before any pattern was changed: recall en 16 of '
+    "22 (72.7%), fr 17 of 22 (77.3%), ht 15 of 22 (68.2%); false alarms en 0, fr 0, ht 1 of "
+    '24 ("pitit gason m gen 16 an ... nou pou kont nou", the son\'s age read as the '
+    'writer\'s). The misses were: no "alone" words for "nobody is with me", '
+    '"personne est avec moi", "jai pas mes parents", "parti sans moi", "separated from", '
+    '"left me", "pagen" (for "pa gen") and "fanmi"; no age for "16 yrs old" opening a '
+    'message, "j ai que 15 ans", "m jis gen 15 an", "chui mineur", "underage", "mwen minè"; '
+    '"minè ki pa akonpaye"; and "im 15 he is 9", whose "15 h" was read as an hour. The '
+    "patterns were then fixed for these, so the figures above, measured on the same rows, "
+    "overstate recall. The last category (9 near misses) was written after reading the "
+    'patterns, to probe them: 3 fired ("16 yrs old my son", "m gen 15 an depi m nan peyi a", '
+    '"jai 15 ans de travail") and the patterns were narrowed until none did'
+)
+MEDICAL_HISTORY = (
+    "How the set was written: by hand, by the same helper session, before it read the "
+    "`medical` patterns, from the brief's two lists (needs a hospital now; an emergency with "
+    'nobody hurt yet). One row as first written, "pitit fi m gen gwo lafyev ak kriz", is '
+    'missed by the emergency `patterns` themselves (fever and "kriz" without a verb); it '
+    'was reworded ("li ap fe kriz") because this set measures `medical` only, and is '
+    "left for the emergency patterns. First score, before any `medical` pattern was "
+    "changed: recall en 15 of 16, fr 15 of 16, ht 14 of 16; no false alarm in any language. "
+    'The misses were the baby coming ("the baby is coming now", "le bebe arrive", "bebe a ap '
+    'soti") and "yo tire l nan janm" (they shot him), fixed since. The near misses have few '
+    "medical words, so the false-alarm figure is weak: a pregnant woman kidnapped "
+    '("yo kidnape madanm mwen ki ansent") is told to go to hospital, because pregnancy alone '
+    "is a `medical` sign, and is not in the set"
+)
+
 
 def labelled_sets() -> list[Path]:
-    return sorted(SETS.glob("*.tsv"))
+    return emergency_sets(SETS)
 
 
 def written_by(path: Path) -> str:
@@ -97,6 +149,102 @@ def pct(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "-"
 
 
+def per_language_table(stats: dict[str, DetectorStats], positives: str, others: str) -> list[str]:
+    lines = [
+        f"| language | {positives} | caught (recall) | {others} | false alarms (rate) |",
+        "|---|---|---|---|---|",
+    ]
+    for language, s in stats.items():
+        lines.append(
+            f"| {language} | {s.emergencies} | {s.caught} ({s.recall:.1%}) | {s.ordinary} | "
+            f"{s.false_alarms} ({s.false_alarm_rate:.1%}) |"
+        )
+    return lines
+
+
+def mistakes(stats: dict[str, DetectorStats], missed: str, alarmed: str) -> list[str]:
+    lines = ["", f"{missed}:", ""]
+    lines += [f"- {lang}: {text}" for lang, s in stats.items() for text in s.missed] or ["- none"]
+    lines += ["", f"{alarmed}:", ""]
+    lines += [f"- {lang}: {text}" for lang, s in stats.items() for text in s.alarmed] or ["- none"]
+    return lines
+
+
+def category_lines(
+    detector: Detector, path: Path, positive: str, languages: list[str]
+) -> list[str]:
+    """One table row per `# category:` of the set: positives per language, caught, others."""
+    lines = []
+    for name, cat_rows in categories(path).items():
+        per = evaluate(detector, cat_rows, positive)
+        counts = " · ".join(str(per[x].emergencies if x in per else 0) for x in languages)
+        caught = sum(s.caught for s in per.values())
+        total = sum(s.emergencies for s in per.values())
+        ordinary = sum(s.ordinary for s in per.values())
+        alarms = sum(s.false_alarms for s in per.values())
+        lines.append(f"| {name} | {counts} | {caught} of {total} | {ordinary} | {alarms} |")
+    return lines
+
+
+def child_alone_section() -> tuple[list[str], dict[str, DetectorStats]]:
+    path = SETS / CHILD_ALONE_SET
+    detector = build_child_alone_detector(MINOR_PATTERNS)
+    count = sum(
+        len(items)
+        for kind in ("age", "alone", "explicit")
+        for items in load_patterns(MINOR_PATTERNS, kind).values()
+    )
+    stats = evaluate(detector, load_labelled(path), CHILD_ALONE)
+    lines = [
+        "## Child alone: measured",
+        "",
+        f"The {count} patterns of `content/safety/minor_alone.yml` (a child alone: an "
+        "`explicit` pattern, or an `age` and an `alone` one) on "
+        f"`{path.relative_to(REPO)}`, written by {written_by(path)}. Held in "
+        "`tests/test_safety.py`: recall at least 90% and false alarms at most 10% per language.",
+        "",
+        *per_language_table(stats, "children alone", "near misses"),
+        "",
+        "| category | children alone (en · fr · ht) | caught | near misses | false alarms |",
+        "|---|---|---|---|---|",
+        *category_lines(detector, path, CHILD_ALONE, CHILD_ALONE_LANGUAGES),
+        *mistakes(stats, "Children alone missed", "False alarms"),
+        "",
+        CHILD_ALONE_HISTORY + ".",
+        "",
+    ]
+    return lines, stats
+
+
+def medical_section(detector: EmergencyDetector) -> tuple[list[str], dict[str, DetectorStats]]:
+    path = SETS / MEDICAL_SET
+    rows = load_labelled(path)
+    count = sum(len(items) for items in load_patterns(PATTERNS, "medical").values())
+    stats = evaluate(MedicalSign(detector), rows, MEDICAL)
+    not_emergencies = [f"{lang}: {text}" for lang, _, text in rows if not detector.match(text)]
+    lines = [
+        "## Medical emergencies: measured",
+        "",
+        f'The {count} `medical` patterns of `content/safety/emergency.yml` ("go to the nearest '
+        'emergency room now" first) on the emergencies of '
+        f"`{path.relative_to(REPO)}`, written by {written_by(path)}. Every row is an emergency; "
+        "a row the emergency patterns miss counts as a medical miss (rows missed: "
+        f"{', '.join(not_emergencies) or 'none'}). Held in `tests/test_safety.py`: recall at "
+        "least 90% and false alarms at most 10% per language.",
+        "",
+        *per_language_table(stats, "medical emergencies", "other emergencies"),
+        "",
+        "| category | medical (en · fr · ht) | caught | other emergencies | false alarms |",
+        "|---|---|---|---|---|",
+        *category_lines(MedicalSign(detector), path, MEDICAL, CHILD_ALONE_LANGUAGES),
+        *mistakes(stats, "Medical emergencies missed", "Other emergencies told to go to hospital"),
+        "",
+        MEDICAL_HISTORY + ".",
+        "",
+    ]
+    return lines, stats
+
+
 def main() -> int:
     detector = build_detector(PATTERNS)
     sets = {path: load_labelled(path) for path in labelled_sets()}
@@ -111,15 +259,8 @@ def main() -> int:
         f"{files} ({len(rows)} messages; the same sets hold the line in "
         "`tests/test_safety.py`: recall at least 95% and false alarms at most 5% per language).",
         "",
-        "| language | emergencies | caught (recall) | ordinary / near-miss messages | "
-        "false alarms (rate) |",
-        "|---|---|---|---|---|",
     ]
-    for language, s in stats.items():
-        lines.append(
-            f"| {language} | {s.emergencies} | {s.caught} ({s.recall:.1%}) | {s.ordinary} | "
-            f"{s.false_alarms} ({s.false_alarm_rate:.1%}) |"
-        )
+    lines += per_language_table(stats, "emergencies", "ordinary / near-miss messages")
     lines += [
         "",
         "By set, and who wrote it:",
@@ -135,12 +276,7 @@ def main() -> int:
             f"| `{path.name}` | {written_by(path)} | {caught} of {total} ({pct(caught, total)}) "
             f"| {alarms} of {ordinary} ({pct(alarms, ordinary)}) |"
         )
-    missed = [(lang, t) for lang, s in stats.items() for t in s.missed]
-    alarmed = [(lang, t) for lang, s in stats.items() for t in s.alarmed]
-    lines += ["", "Missed emergencies:", ""]
-    lines += [f"- {lang}: {text}" for lang, text in missed] or ["- none"]
-    lines += ["", "False alarms:", ""]
-    lines += [f"- {lang}: {text}" for lang, text in alarmed] or ["- none"]
+    lines += mistakes(stats, "Missed emergencies", "False alarms")
 
     lines += [
         "",
@@ -153,14 +289,7 @@ def main() -> int:
         "|---|---|---|---|---|",
     ]
     for path in sets:
-        for name, cat_rows in categories(path).items():
-            per = evaluate(detector, cat_rows)
-            counts = " · ".join(str(per[x].emergencies if x in per else 0) for x in LANGUAGES)
-            caught = sum(s.caught for s in per.values())
-            total = sum(s.emergencies for s in per.values())
-            ordinary = sum(s.ordinary for s in per.values())
-            alarms = sum(s.false_alarms for s in per.values())
-            lines.append(f"| {name} | {counts} | {caught} of {total} | {ordinary} | {alarms} |")
+        lines += category_lines(detector, path, EMERGENCY, LANGUAGES)
     lines += [
         "",
         "The first set (`messages.tsv`) covers people held or locked in, beaten, kidnapped or "
@@ -249,10 +378,20 @@ def main() -> int:
         "anonymised), because a set written by the pattern authors overstates recall.",
         "",
     ]
+    child_lines, child_stats = child_alone_section()
+    medical_lines, medical_stats = medical_section(detector)
+    lines += child_lines + medical_lines
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text("\n".join(lines), encoding="utf-8")
-    for language, s in stats.items():
-        print(f"{language}: recall {s.recall:.3f}, false alarms {s.false_alarm_rate:.3f}")
+    for name, measured in (
+        ("emergency", stats),
+        ("child alone", child_stats),
+        ("medical", medical_stats),
+    ):
+        for language, s in measured.items():
+            print(
+                f"{name} {language}: recall {s.recall:.3f}, false alarms {s.false_alarm_rate:.3f}"
+            )
     print(f"wrote {REPORT.relative_to(REPO)}")
     return 0
 

@@ -8,10 +8,21 @@ import pytest
 
 from bot.config import REPO_ROOT
 from bot.safety.detector import EmergencyDetector, build_detector, load_patterns
-from bot.safety.evaluation import EMERGENCY, evaluate, load_labelled
+from bot.safety.evaluation import (
+    CHILD_ALONE,
+    CHILD_ALONE_SET,
+    EMERGENCY,
+    MEDICAL,
+    MEDICAL_SET,
+    MedicalSign,
+    emergency_sets,
+    evaluate,
+    load_labelled,
+)
+from bot.safety.minor import build_child_alone_detector
 
 PATTERNS = REPO_ROOT / "content" / "safety" / "emergency.yml"
-SETS = sorted((REPO_ROOT / "tests" / "data" / "safety").glob("*.tsv"))
+SETS = emergency_sets(REPO_ROOT / "tests" / "data" / "safety")
 LANGUAGES = ["en", "fr", "ht", "es"]
 # The line we hold (docs/safety.md has the measured figures).
 MIN_RECALL = 0.95
@@ -129,3 +140,45 @@ def test_patterns_must_be_written_folded(tmp_path):
 def test_accents_and_spacing_in_messages_do_not_matter():
     detector = EmergencyDetector({"ht": [r"m an danje"]})
     assert detector.match("M   an DANJÈ") is not None
+
+
+# The child-alone patterns and the `medical` sign of emergencies, on their own labelled sets
+# (docs/safety.md has the measured figures and how the sets were written).
+SAFETY_DATA = REPO_ROOT / "tests" / "data" / "safety"
+MINOR_PATTERNS = REPO_ROOT / "content" / "safety" / "minor_alone.yml"
+NEW_SET_LANGUAGES = ["en", "fr", "ht"]
+MIN_NEW_RECALL = 0.9
+MAX_NEW_FALSE_ALARM_RATE = 0.1
+
+
+@pytest.fixture(scope="module")
+def child_alone_stats():
+    detector = build_child_alone_detector(MINOR_PATTERNS)
+    return evaluate(detector, load_labelled(SAFETY_DATA / CHILD_ALONE_SET), CHILD_ALONE)
+
+
+@pytest.fixture(scope="module")
+def medical_rows():
+    return load_labelled(SAFETY_DATA / MEDICAL_SET)
+
+
+@pytest.mark.parametrize("language", NEW_SET_LANGUAGES)
+def test_child_alone_recall_and_false_alarms_per_language(child_alone_stats, language):
+    s = child_alone_stats[language]
+    assert s.emergencies >= 20
+    assert s.ordinary >= 20
+    assert s.recall >= MIN_NEW_RECALL, s.missed
+    assert s.false_alarm_rate <= MAX_NEW_FALSE_ALARM_RATE, s.alarmed
+
+
+def test_every_row_of_the_medical_set_is_an_emergency(detector, medical_rows):
+    assert [text for _, _, text in medical_rows if detector.match(text) is None] == []
+
+
+@pytest.mark.parametrize("language", NEW_SET_LANGUAGES)
+def test_medical_recall_and_false_alarms_per_language(detector, medical_rows, language):
+    s = evaluate(MedicalSign(detector), medical_rows, MEDICAL)[language]
+    assert s.emergencies + s.ordinary >= 25
+    assert s.ordinary >= 10
+    assert s.recall >= MIN_NEW_RECALL, s.missed
+    assert s.false_alarm_rate <= MAX_NEW_FALSE_ALARM_RATE, s.alarmed

@@ -1,7 +1,10 @@
-"""Recall and false alarms of the emergency detector on a labelled message set.
+"""Recall and false alarms of the safety detectors on labelled message sets.
 
-Shared by the test (which holds the line) and scripts/safety_eval.py (which writes
-docs/safety.md), so the figures in the docs are the ones the tests check.
+Shared by the tests (which hold the line) and scripts/safety_eval.py (which writes
+docs/safety.md), so the figures in the docs are the ones the tests check. One counting serves
+the three detectors: the emergency patterns (every set of tests/data/safety but the two below),
+the child-alone patterns (`child_alone.tsv`) and the `medical` sign of an emergency
+(`medical.tsv`, emergencies only).
 """
 
 from __future__ import annotations
@@ -9,14 +12,37 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bot.safety.detector import EmergencyDetector
 
 EMERGENCY = "emergency"
+CHILD_ALONE = "child_alone"
+MEDICAL = "medical"
+CHILD_ALONE_SET = "child_alone.tsv"
+MEDICAL_SET = "medical.tsv"
+
+
+class Detector(Protocol):
+    def match(self, text: str) -> object: ...
+
+
+@dataclass(frozen=True)
+class MedicalSign:
+    """Fires when a message is an emergency whose answer starts with "go to the emergency room"."""
+
+    detector: EmergencyDetector
+
+    def match(self, text: str) -> bool:
+        found = self.detector.match(text)
+        return found is not None and found.medical
 
 
 @dataclass
 class DetectorStats:
+    """`emergencies` counts the rows of the positive label (an emergency, a child alone, a
+    medical emergency), `ordinary` the others."""
+
     emergencies: int = 0
     caught: int = 0
     ordinary: int = 0
@@ -33,6 +59,11 @@ class DetectorStats:
         return self.false_alarms / self.ordinary if self.ordinary else 0.0
 
 
+def emergency_sets(folder: Path) -> list[Path]:
+    """The sets that measure the emergency patterns: every tsv but the other detectors' sets."""
+    return sorted(p for p in folder.glob("*.tsv") if p.name not in (CHILD_ALONE_SET, MEDICAL_SET))
+
+
 def load_labelled(path: Path) -> list[tuple[str, str, str]]:
     """(language, label, text) rows of a `lang<TAB>label<TAB>text` file; # lines are comments."""
     rows = []
@@ -44,13 +75,14 @@ def load_labelled(path: Path) -> list[tuple[str, str, str]]:
 
 
 def evaluate(
-    detector: EmergencyDetector, rows: list[tuple[str, str, str]]
+    detector: Detector, rows: list[tuple[str, str, str]], positive: str = EMERGENCY
 ) -> dict[str, DetectorStats]:
+    """Per language: how many `positive` rows the detector fires on, and how many others."""
     stats: dict[str, DetectorStats] = defaultdict(DetectorStats)
     for language, label, text in rows:
         entry = stats[language]
-        fired = detector.match(text) is not None
-        if label == EMERGENCY:
+        fired = bool(detector.match(text))
+        if label == positive:
             entry.emergencies += 1
             entry.caught += fired
             if not fired:

@@ -30,6 +30,9 @@ class LanguageTable:
     # Folded words for somebody else ("li", "he", "mari", "elle"): "li pale kreyol" and "my
     # husband speaks english" describe a person; a request word just after one is no request.
     others: frozenset[str] = frozenset()
+    # Folded words that open a question ("where", "eske", "ou", "is there"): inside an
+    # emergency a question is answered as asked, a detail stays part of the emergency.
+    question_words: frozenset[str] = frozenset()
 
     @property
     def codes(self) -> list[str]:
@@ -62,6 +65,13 @@ class LanguageTable:
         """Whether the two words before a request word name another person ("mari m")."""
         return bool(set(before.split()[-2:]) & self.others)
 
+    def asks(self, text: str) -> bool:
+        """Whether a message is a question: a question mark, or a question word first."""
+        folded = " ".join(re.findall(r"[^\W_]+", fold(text)))
+        return "?" in text or any(
+            folded == word or folded.startswith(f"{word} ") for word in self.question_words
+        )
+
     def resolve(self, code: str | None) -> str:
         return code if code in self.names else self.default
 
@@ -88,5 +98,8 @@ def load_languages(translations_dir: Path) -> LanguageTable:
         ),
         others=frozenset(
             fold(str(w)) for entry in entries.values() for w in entry.get("other_people", [])
+        ),
+        question_words=frozenset(
+            fold(str(w)) for entry in entries.values() for w in entry.get("question_words", [])
         ),
     )

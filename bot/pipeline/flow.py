@@ -24,23 +24,14 @@ EMERGENCY_FLOW = "emergency"
 # is a new one; every message inside the flow extends it.
 FLOW_LASTS = dt.timedelta(minutes=30)
 # What Rasa may answer inside the emergency flow as an answer in its own right: a request for a
-# person or a change, thanks, and the topics that help in an emergency. Anything else (the
-# fallback, "did you mean", the menu, a card picked by one word of a detail) is replaced by the
-# emergency's follow-up.
+# person or a change, thanks, a child alone, always; the topics that help in an emergency only
+# when the message asks a question ("is there a shelter near the station?"), since a detail ("he
+# is 7, blue shirt") can be classified as health. Anything else (the fallback, "did you mean",
+# the menu, a card picked by one word of a detail) is replaced by the emergency's follow-up.
 KEPT_IN_EMERGENCY = frozenset(
-    {
-        "talk_to_human",
-        "delete_my_data",
-        "language_changed",
-        "thanks",
-        "goodbye",
-        "health",
-        "legal_help",
-        "asylum_rights",
-        "shelter_food",
-        "children/alone",
-    }
+    {"talk_to_human", "delete_my_data", "language_changed", "thanks", "goodbye", "children/alone"}
 )
+KEPT_WHEN_ASKED = frozenset({"health", "legal_help", "asylum_rights", "shelter_food"})
 TALK_TO_HUMAN = "talk_to_human"
 SELF_CHECK = "self_check"
 # Buttons that ask a question "yes" can answer, the likelier meant first: a trafficking card
@@ -55,10 +46,13 @@ def current_flow(memory: Memory, now: dt.datetime) -> str | None:
     return memory.flow if now - memory.flow_updated_at < FLOW_LASTS else None
 
 
-def replaced_in_emergency(answer: Answer) -> bool:
-    """Whether Rasa's answer to a message inside the emergency flow misses the person."""
+def replaced_in_emergency(answer: Answer, asks: bool) -> bool:
+    """Whether Rasa's answer to a message inside the emergency flow misses the person;
+    `asks`: the message is a question."""
     said = {content_topic(r) for r in answer.responses}
-    return not (said | {parent_topic(t) for t in said}) & KEPT_IN_EMERGENCY
+    said |= {parent_topic(t) for t in said}
+    kept = KEPT_IN_EMERGENCY | (KEPT_WHEN_ASKED if asks else frozenset())
+    return not said & kept
 
 
 def offer_made(answer: Answer) -> str | None:

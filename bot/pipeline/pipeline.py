@@ -247,7 +247,7 @@ class Pipeline:
         elif (
             follow_up is None
             and prose
-            and memory.last_card
+            and memory.last_topic
             and not turn.in_emergency
             and self.yes_no.classify(text) is YesNo.NO
         ):
@@ -302,7 +302,9 @@ class Pipeline:
                 return replace(self._said("held", audience.language), held=True)
             return self._said("unavailable", audience.language)
         if inside_emergency and (
-            replaced_in_emergency(Answer(said.replies, audience.language))
+            replaced_in_emergency(
+                Answer(said.replies, audience.language), self.languages.asks(text)
+            )
             or (self._was_medical(memory) and said_health(said.replies))
         ):
             # In a medical emergency the health card's advice would come before the hospital.
@@ -359,7 +361,8 @@ class Pipeline:
 
     def _after_no(self, answer: Answer, turn: _Turn) -> Answer:
         """ "no, that one is full" after an answer: another way (a person), not the menu."""
-        if answer.responses != {DENY_RESPONSE} or not turn.memory.last_card:
+        last = turn.memory.last_topic
+        if answer.responses != {DENY_RESPONSE} or not last or last == EMERGENCY_TOPIC:
             return answer
         return self._no_after_answer(turn.memory.last_topic, answer.language)
 

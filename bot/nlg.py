@@ -139,7 +139,7 @@ class ResponseGenerator:
         """A safety card (emergency, trafficking, a child alone) ends with the offer of a
         person; without a country, with the question that gets its numbers. Trafficking also
         offers the self-check of a job offer, and asks whether to start it."""
-        offers = [self._talk_button(language)]
+        offers = [self.talk_button(language)]
         if card.topic == TRAFFICKING_TOPIC:
             check = Button(self._phrases.get("self_check_button", language), SELF_CHECK_PAYLOAD)
             offers.insert(0, check)
@@ -150,7 +150,8 @@ class ResponseGenerator:
             return self._ask_country(session, card, language, then=offers)
         return replace(card, buttons=[*own[: MAX_BUTTONS - len(offers)], *offers])
 
-    def _talk_button(self, language: str) -> Button:
+    def talk_button(self, language: str) -> Button:
+        """The offer of a person, as every safety answer and "nothing more" ends."""
         return Button(self._phrases.get("talk_button", language), TALK_PAYLOAD)
 
     def _emergency_follow_up(self, session: Session, language: str, country: str | None) -> Reply:
@@ -179,7 +180,7 @@ class ResponseGenerator:
         self, session: Session, first: str, topic: str, language: str, country: str | None
     ) -> Reply:
         """A phrase, then the card of `topic` for the country, then the offer of a person."""
-        talk = self._talk_button(language)
+        talk = self.talk_button(language)
         card = self._card(session, topic, language, country)
         if card is None:
             return Reply(first, [talk], topic=topic)

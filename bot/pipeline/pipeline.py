@@ -30,7 +30,6 @@ from bot.nlg import (
     EMERGENCY_TOPIC,
     NOT_A_FOLLOW_UP_TOPIC,
     SAFETY_TOPICS,
-    TALK_PAYLOAD,
     TRAFFICKING_TOPIC,
     WHICH_COUNTRY,
     Audience,
@@ -209,17 +208,17 @@ class Pipeline:
             return self._self_check_step(text, turn, start=True)
         prose = not is_payload(text)
         emergency = self.emergencies.match(text) if prose else None  # matched once
+        detection = identify(self.detector, self.languages, text) if prose else None
         if emergency and not turn.in_emergency:
             # Before the language: an emergency in Spanish gets the numbers, not a menu.
-            self._detect(text, identify(self.detector, self.languages, text), turn)
+            self._detect(text, detection, turn)
             return self._emergency_answer(turn, emergency)
         if turn.in_self_check:
             return self._self_check_step(text, turn)
         if prose and self.children_alone.match(text):
             # A child alone gets child protection and a person first, whatever the model says.
-            self._detect(text, identify(self.detector, self.languages, text), turn)
+            self._detect(text, detection, turn)
             return self._topic_answer(CHILD_ALONE_TOPIC, turn)
-        detection = identify(self.detector, self.languages, text) if prose else None
         if detection is not None and is_unsupported(detection, self.languages.codes):
             # A Spanish message before we have Spanish content: say what we can do, in
             # every language we speak, rather than answer a guess in the wrong language.
@@ -364,10 +363,10 @@ class Pipeline:
         last = turn.memory.last_topic
         if answer.responses != {DENY_RESPONSE} or not last or last == EMERGENCY_TOPIC:
             return answer
-        return self._no_after_answer(turn.memory.last_topic, answer.language)
+        return self._no_after_answer(last, answer.language)
 
     def _no_after_answer(self, topic: str | None, language: str) -> Answer:
-        talk = Button(self.phrases.get("talk_button", language), TALK_PAYLOAD)
+        talk = self.generator.talk_button(language)
         menu = Button(self.phrases.get("menu_button", language), "/menu")
         reply = Reply(self.phrases.get("no_after_answer", language), [talk, menu], topic=topic)
         return Answer([replace(reply, response="no_after_answer")], language)
@@ -380,7 +379,7 @@ class Pipeline:
         language = answer.language
         reply = Reply(
             self.phrases.get("nothing_more", language),
-            [Button(self.phrases.get("talk_button", language), TALK_PAYLOAD)],
+            [self.generator.talk_button(language)],
             topic=answer.topic,
             response="nothing_more",
             card=card,
@@ -397,8 +396,7 @@ class Pipeline:
             changes.flow, changes.flow_updated_at, changes.flow_state = SELF_CHECK_FLOW, now, ""
             intro = self.phrases.get("self_check_intro", language)
             return self._question(f"{intro}\n\n", 0, language)
-        said = self.yes_no.classify(text)
-        letter = answer_letter(text, None if said is None else said is YesNo.YES)
+        letter = answer_letter(text, self.yes_no.classify(text))
         progress = check.advance(turn.memory.flow_state, letter, check.is_stop(text))
         if progress.step is Step.STOPPED:
             changes.flow = ""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.pipeline.flow import YesNo
 from bot.pipeline.words import normalise, words_by_language
 
 SELF_CHECK_FLOW = "self_check"
@@ -77,15 +78,13 @@ class SelfCheck:
         return Progress(Step.ASK, answers)
 
 
-def answer_letter(text: str, said_yes: bool | None) -> str | None:
-    """YES or NO from a tapped button or from the yes/no word lists (`said_yes`)."""
-    if text.strip() == YES_PAYLOAD:
+def answer_letter(text: str, said: YesNo | None) -> str | None:
+    """YES or NO from a tapped button or from the yes/no word lists (`said`)."""
+    if text.strip() == YES_PAYLOAD or said is YesNo.YES:
         return YES
-    if text.strip() == NO_PAYLOAD:
+    if text.strip() == NO_PAYLOAD or said is YesNo.NO:
         return NO
-    if said_yes is None:
-        return None
-    return YES if said_yes else NO
+    return None
 
 
 @lru_cache(maxsize=2)

@@ -26,7 +26,10 @@ class EmergencyMatch:
     medical: bool = False
 
 
-def _compile(patterns: dict[str, list[str]]) -> list[tuple[str, str, re.Pattern[str]]]:
+def compile_patterns(
+    patterns: dict[str, list[str]],
+) -> list[tuple[str, str, re.Pattern[str]]]:
+    """(language, pattern, regex) for each pattern, wrapped to match whole words only."""
     return [
         (language, pattern, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)"))
         for language, items in patterns.items()
@@ -43,8 +46,8 @@ class EmergencyDetector:
     def __init__(
         self, patterns: dict[str, list[str]], medical: dict[str, list[str]] | None = None
     ) -> None:
-        self._compiled = _compile(patterns)
-        self._medical = _compile(medical or {})
+        self._compiled = compile_patterns(patterns)
+        self._medical = compile_patterns(medical or {})
 
     def match(self, text: str) -> EmergencyMatch | None:
         folded = folded_words(text)

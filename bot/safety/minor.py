@@ -11,17 +11,13 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from bot.safety.detector import folded_words, load_patterns
+from bot.safety.detector import compile_patterns, folded_words, load_patterns
 
 _KINDS = ("age", "alone", "explicit")
 
 
 def _compiled(patterns: dict[str, list[str]]) -> list[re.Pattern[str]]:
-    return [
-        re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
-        for items in patterns.values()
-        for pattern in items
-    ]
+    return [regex for _, _, regex in compile_patterns(patterns)]
 
 
 class ChildAloneDetector:

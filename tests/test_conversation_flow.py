@@ -55,6 +55,8 @@ def model(message: str) -> list[dict[str, Any]]:
         return said("emergency", "Emergency card", topic="emergency")
     if message == "/talk_to_human":
         return said("talk_to_human", "A person card", topic="talk_to_human")
+    if "tshirt" in message:  # the model takes a detail about a child for a child alone
+        return said("children/alone", "Child alone card", topic="children/alone", card="ca@*")
     if "only speaks" in message:  # the model takes a detail for a health question
         return said("health/general", "Health card", topic="health", card="health@*")
     if "shelter" in message:
@@ -238,3 +240,18 @@ def test_no_after_an_answer_offers_another_way_not_the_menu(chat, phrases):
     answer = chat("non")
     assert answer.startswith(phrases.get("no_after_answer", "en"))
     assert chat("yes") == "A person card"
+
+
+def test_a_detail_about_a_child_inside_an_emergency_is_no_child_alone(chat, phrases):
+    """Found talking to the demo: "il a 7 ans, tshirt bleu" after a missing son got the card
+    that speaks to a child alone; the patterns, not the model's guess, decide that."""
+    chat(MISSING_CHILD)
+    answer = chat("il a 7 ans, tshirt bleu, il parle seulement creole")
+    assert "Child alone card" not in answer and "911" in answer
+
+
+def test_a_child_who_writes_alone_inside_an_emergency_still_gets_child_protection(chat, rasa):
+    chat(MISSING_CHILD)
+    answer = chat("mwen gen 15 an, mwen pou kont mwen")
+    assert "Child alone card" not in answer  # the store's card, not the model's
+    assert rasa.messages() == []

@@ -24,12 +24,14 @@ EMERGENCY_FLOW = "emergency"
 # is a new one; every message inside the flow extends it.
 FLOW_LASTS = dt.timedelta(minutes=30)
 # What Rasa may answer inside the emergency flow as an answer in its own right: a request for a
-# person or a change, thanks, a child alone, always; the topics that help in an emergency only
-# when the message asks a question ("is there a shelter near the station?"), since a detail ("he
-# is 7, blue shirt") can be classified as health. Anything else (the fallback, "did you mean",
-# the menu, a card picked by one word of a detail) is replaced by the emergency's follow-up.
+# person or a change, thanks, always; the topics that help in an emergency only when the
+# message asks a question ("is there a shelter near the station?"), since a detail ("he is 7,
+# blue shirt") can be classified as health or as a child alone (a child who writes that they
+# are alone is caught by the patterns first, inside an emergency too). Anything else (the
+# fallback, "did you mean", the menu, a card picked by one word of a detail) is replaced by the
+# emergency's follow-up.
 KEPT_IN_EMERGENCY = frozenset(
-    {"talk_to_human", "delete_my_data", "language_changed", "thanks", "goodbye", "children/alone"}
+    {"talk_to_human", "delete_my_data", "language_changed", "thanks", "goodbye"}
 )
 KEPT_WHEN_ASKED = frozenset({"health", "legal_help", "asylum_rights", "shelter_food"})
 TALK_TO_HUMAN = "talk_to_human"

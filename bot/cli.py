@@ -9,6 +9,9 @@ whatsapp send --to whatsapp:+509... --text "..."
                        queue a later message (free text within 24 h, else the window template);
                        the running gateway sends it (needs TWILIO_ACCOUNT_SID and WHATSAPP_FROM)
 demo                   everything, on embedded defaults (what `make demo` runs)
+admin create-org NAME  a partner organisation (bot/workspace/cli.py)
+admin create-user --org NAME --role ROLE USERNAME
+                       an account; the password is read from stdin or a prompt
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import get_settings
+from bot.config import Settings, get_settings
+from bot.workspace import cli as workspace_cli
 
 
 def _content(args: argparse.Namespace) -> int:
@@ -87,6 +91,21 @@ def _db(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed_if_empty(settings: Settings) -> int:
+    """The seed goes into an empty store only: a partner's published edit survives a restart
+    (`content import DIR` replaces topics when asked explicitly)."""
+    from bot.content.io import store_is_empty
+    from bot.store.db import session_scope, upgrade
+
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        empty = store_is_empty(session)
+    if not empty:
+        print("content: the store has content already; the seed in content/ is not reloaded")
+        return 0
+    return _content(argparse.Namespace(action="import", directory=str(settings.content_dir)))
+
+
 def _demo(_args: argparse.Namespace) -> int:
     """Load content, train if needed, run every process and keep it running (a process that
     exits is started again, see bot/supervisor.py), stop them all on SIGINT/SIGTERM."""
@@ -98,7 +117,7 @@ def _demo(_args: argparse.Namespace) -> int:
 
     die_with_parent()  # `make demo` killed: we stop too, and stop everything we started
     settings = get_settings()
-    if _content(argparse.Namespace(action="import", directory=str(settings.content_dir))):
+    if _seed_if_empty(settings):
         return 1
     train_if_needed()
     ports = Ports(
@@ -196,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     whatsapp.add_argument("--text", required=True, help='the message, or "-" to read stdin')
     whatsapp.set_defaults(run=_whatsapp)
     commands.add_parser("demo", help="run everything on embedded defaults").set_defaults(run=_demo)
+    workspace_cli.add_commands(commands)
     return parser
 
 

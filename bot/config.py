@@ -6,6 +6,8 @@ a guessable key must refuse to start rather than quietly weaken everyone's priva
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +72,12 @@ class Settings(BaseSettings):
         return self.content_dir / "safety" / "self_check.yml"
 
     pseudonym_key: str | None = None
+    # The partner workspace (/admin). Its session cookies are Secure (sent over HTTPS only;
+    # browsers treat http://127.0.0.1 and localhost as secure, so the demo works): set False
+    # only behind a plain-HTTP address that is not this machine, never in production.
+    workspace_secure_cookies: bool = True
+    # Signs workspace sessions and CSRF tokens; without it, derived from the pseudonym key.
+    workspace_secret: str | None = None
     # Written by the demo's supervisor (bot/supervisor.py): restarts, shown on /healthz.
     supervisor_status_file: Path | None = None
     # The demo's logs, Rasa's endpoints.yml and processes.json; two demos side by side (the
@@ -83,6 +91,11 @@ class Settings(BaseSettings):
         if self.telegram_bot_token and self.public_base_url and not self.telegram_webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set for a Telegram webhook")
         return self
+
+    def resolved_workspace_secret(self) -> bytes:
+        if self.workspace_secret:
+            return self.workspace_secret.encode()
+        return hmac.new(self.resolved_pseudonym_key(), b"workspace", hashlib.sha256).digest()
 
     @property
     def telegram_polling(self) -> bool:

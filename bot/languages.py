@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,6 +33,9 @@ class LanguageTable:
     # Folded words that open a question ("where", "eske", "ou", "is there"): inside an
     # emergency a question is answered as asked, a detail stays part of the emergency.
     question_words: frozenset[str] = frozenset()
+    # code -> the languages to read instead when a text is not published in it, in order
+    # ("ht": ("fr", "en")): partners choose the order, e.g. French before English for Kreyòl.
+    fallbacks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
@@ -75,6 +78,13 @@ class LanguageTable:
     def resolve(self, code: str | None) -> str:
         return code if code in self.names else self.default
 
+    def fallback_order(self, language: str) -> list[str]:
+        """The languages to look for a text in, best first: `language` itself, then its
+        `fallback:` list, then the default language, so that there is always a last resort,
+        even for a language added without a `fallback:` list."""
+        order = [language, *self.fallbacks.get(language, ()), self.default]
+        return list(dict.fromkeys(order))
+
 
 @lru_cache(maxsize=4)
 def load_languages(translations_dir: Path) -> LanguageTable:
@@ -87,6 +97,7 @@ def load_languages(translations_dir: Path) -> LanguageTable:
     follow_up = {
         fold(str(w)) for entry in entries.values() for w in entry.get("follow_up_words", [])
     }
+    fallbacks = {code: _fallback_list(code, entry, entries) for code, entry in entries.items()}
     return LanguageTable(
         default=default,
         names={code: entry["name"] for code, entry in entries.items()},
@@ -102,4 +113,20 @@ def load_languages(translations_dir: Path) -> LanguageTable:
         question_words=frozenset(
             fold(str(w)) for entry in entries.values() for w in entry.get("question_words", [])
         ),
+        fallbacks=fallbacks,
     )
+
+
+def _fallback_list(code: str, entry: dict, entries: dict[str, dict]) -> tuple[str, ...]:
+    """A language's `fallback:` list, checked when the file is read: a typo ("fr " or a
+    language we do not speak) would otherwise silently skip a fallback a partner counts on."""
+    listed = entry.get("fallback") or []
+    if not isinstance(listed, list):
+        raise ValueError(f"languages.yml: {code}: fallback must be a list, e.g. [fr, en]")
+    unknown = [str(other) for other in listed if other not in entries]
+    if unknown:
+        raise ValueError(
+            f"languages.yml: {code}: fallback names {', '.join(unknown)}: "
+            "only languages listed in this file can be fallbacks"
+        )
+    return tuple(str(other) for other in listed if other != code)

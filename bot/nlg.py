@@ -47,6 +47,11 @@ SELF_CHECK_PAYLOAD = "/self_check"  # the trafficking self-check (bot/pipeline/s
 NOT_A_FOLLOW_UP_TOPIC = {"delete_my_data"}
 MAX_BUTTONS = 3  # a WhatsApp message shows three reply buttons
 MAX_SOURCES_SHOWN = 1  # the rest are in the store and the export; a phone screen is small
+# A card sent in another language than the person's starts with this phrase, whose {language}
+# is the phrase LANGUAGE_IN_PREFIX + the text's language ("language_in_fr": "an franse").
+FALLBACK_NOTE = "fallback_note"
+LANGUAGE_IN_PREFIX = "language_in_"
+LANGUAGE_PLACEHOLDER = "{language}"
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,11 @@ class ResponseGenerator:
         self, session: Session, topic: str, language: str, country: str | None
     ) -> Reply | None:
         """The card of `topic` for the country, else its general item; a sub-answer nobody
-        has written yet ("health/vaccination") falls back to its topic's card."""
+        has written yet ("health/vaccination") falls back to its topic's card. Each is looked
+        for in the person's languages in their configured order (languages.yml `fallback:`)."""
+        order = self._languages.fallback_order(language)
         for candidate in dict.fromkeys((topic, parent_topic(topic))):
-            variant = lookup.find_variant(
-                session, candidate, language, self._languages.default, country
-            )
+            variant = lookup.find_variant(session, candidate, order, country)
             if variant is not None:
                 return self._topic_reply(variant, language, candidate)
         return None
@@ -130,10 +135,34 @@ class ResponseGenerator:
         label = self._phrases.get("sources_label", language)
         source_lines = [f"{label}: {s.title} {s.url}" for s in variant.sources[:MAX_SOURCES_SHOWN]]
         text = "\n\n".join([variant.body.strip(), "\n".join(source_lines)])
+        note = self._fallback_note(variant.language, language)
+        if note:
+            # One line break: in the same paragraph as the text's first lines, so a channel's
+            # split (bot/channels/splitting.py) keeps the note with what it introduces.
+            text = f"{note}\n{text}"
         buttons = [Button(title=o["title"], payload=o["payload"]) for o in variant.options]
         remembered = None if topic in NOT_A_FOLLOW_UP_TOPIC else topic
         card = f"{topic}@{variant.item.country or '*'}"
         return Reply(text=text, buttons=buttons, topic=remembered, card=card)
+
+    def _fallback_note(self, text_language: str, language: str) -> str | None:
+        """The line that tells the person their answer is in another language, in their own
+        ("Repons sa a poko la an kreyòl. Men li an franse:"), so a French text is not taken
+        for a mistake; None when the text is theirs. A language without its name phrase loses
+        the note, never the answer: this path carries emergency numbers."""
+        if text_language == language:
+            return None
+        name_key = f"{LANGUAGE_IN_PREFIX}{text_language}"
+        if not self._phrases.has(name_key):
+            log.error(
+                "no phrase %s; %s text sent to a %s reader without a note",
+                name_key,
+                text_language,
+                language,
+            )
+            return None
+        name = self._phrases.get(name_key, language)
+        return self._phrases.get(FALLBACK_NOTE, language).replace(LANGUAGE_PLACEHOLDER, name)
 
     def _safety(self, session: Session, card: Reply, language: str, country: str | None) -> Reply:
         """A safety card (emergency, trafficking, a child alone) ends with the offer of a
@@ -220,14 +249,16 @@ class ResponseGenerator:
     def _with_menu(self, session: Session, phrase_key: str, language: str) -> Reply:
         buttons = [
             Button(title=title, payload=f"/{topic}")
-            for topic, title in lookup.menu_entries(session, language, self._languages.default)
+            for topic, title in lookup.menu_entries(
+                session, self._languages.fallback_order(language)
+            )
         ]
         buttons.append(Button(self._phrases.get("language_button", language), "/change_language"))
         return Reply(text=self._phrases.get(phrase_key, language), buttons=buttons)
 
     def _did_you_mean(self, session: Session, language: str, arguments: dict[str, Any]) -> Reply:
         """The two likeliest topics (from Rasa's ranking) as buttons, then the menu."""
-        titles = dict(lookup.menu_entries(session, language, self._languages.default))
+        titles = dict(lookup.menu_entries(session, self._languages.fallback_order(language)))
         candidates = [c for c in arguments.get("candidates") or [] if c in titles][:2]
         if not candidates:
             return self._with_menu(session, "fallback", language)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import REPO_ROOT
 from bot.langid import Detection, build_detector
+from bot.languages import load_languages
 from bot.pipeline.language import next_language
 
 
@@ -113,3 +116,39 @@ def test_language_named_in_a_message(languages, text, language):
 )
 def test_only_a_request_names_the_new_language(languages, text, language):
     assert languages.requested(text) == language
+
+
+@pytest.mark.parametrize(
+    ("language", "order"),
+    [("ht", ["ht", "fr", "en"]), ("fr", ["fr", "en"]), ("en", ["en", "fr"])],
+)
+def test_fallback_order_comes_from_languages_yml(languages, language, order):
+    assert languages.fallback_order(language) == order
+
+
+def write_languages(directory: Path, change) -> Path:
+    """A copy of translations/languages.yml with `change(data)` applied, in `directory`."""
+    data = yaml.safe_load((REPO_ROOT / "translations" / "languages.yml").read_text("utf-8"))
+    change(data)
+    (directory / "languages.yml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return directory
+
+
+def test_a_partner_changes_the_order_as_data(tmp_path):
+    def english_first(data):
+        data["languages"]["ht"]["fallback"] = ["en", "fr"]
+        data["languages"]["es"] = {"name": "Español", "names": ["espanol"]}  # no fallback:
+
+    table = load_languages(write_languages(tmp_path, english_first))
+    assert table.fallback_order("ht") == ["ht", "en", "fr"]
+    # A language added without a list falls back to the default alone.
+    assert table.fallback_order("es") == ["es", "en"]
+
+
+@pytest.mark.parametrize("fallback", [["fr", "pt"], "fr"])
+def test_a_wrong_fallback_list_is_refused_when_read(tmp_path, fallback):
+    def broken(data):
+        data["languages"]["ht"]["fallback"] = fallback
+
+    with pytest.raises(ValueError, match="ht: fallback"):
+        load_languages(write_languages(tmp_path, broken))

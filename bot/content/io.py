@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.content.schema import ItemDoc, SourceDoc, TopicDoc, VariantDoc, file_stem
 from bot.languages import LanguageTable
-from bot.store.models import ContentItem, ContentSource, ContentVariant, Topic
+from bot.store.models import ContentItem, ContentSource, ContentVariant, Organisation, Topic
+from bot.workspace.accounts import sample_organisation
 
 FILE_HEADER = "# Seed content: sample text for partner review. Every fact has a source below.\n"
 
@@ -47,14 +48,18 @@ def load_topic_file(path: Path, languages: LanguageTable) -> TopicDoc:
     return doc
 
 
-def save_topic(session: Session, doc: TopicDoc) -> None:
+def save_topic(session: Session, doc: TopicDoc, owner: Organisation | None = None) -> None:
+    """Replace the topic whole; its items belong to `owner` (default: the sample organisation,
+    which owns the seed)."""
     existing = session.get(Topic, doc.topic)
     if existing is not None:
         session.delete(existing)
         session.flush()
+    owner = owner or sample_organisation(session)
     topic = Topic(name=doc.topic, menu_order=doc.menu_order)
     for item_doc in doc.items:
         item = ContentItem(
+            organisation_id=owner.id,
             country=item_doc.country,
             sample=item_doc.sample,
             needs_review=item_doc.needs_review,
@@ -80,6 +85,11 @@ def _variant_from_doc(language: str, doc: VariantDoc) -> ContentVariant:
             ContentSource(position=i, title=s.title, url=s.url) for i, s in enumerate(doc.sources)
         ],
     )
+
+
+def store_is_empty(session: Session) -> bool:
+    """No topic at all: the seed may be loaded without replacing anybody's work."""
+    return session.scalar(select(Topic.name).limit(1)) is None
 
 
 def import_directory(session: Session, directory: Path, languages: LanguageTable) -> list[str]:

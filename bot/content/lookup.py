@@ -1,27 +1,38 @@
-"""Which words to send: the variant for a topic, a language and (if known) a country.
+"""Which words to send: the variant for a topic, the person's languages and (if known) a country.
 
-Fallbacks are explicit and in one place: the country's item, else the general one; the person's
-language, else the default language. Drafts are never sent.
+Fallbacks are explicit and in one place. The country's item comes before the general one, and
+inside each item the person's languages are tried in their configured order
+(translations/languages.yml `fallback:`, `LanguageTable.fallback_order`): a Kreyòl speaker in
+Panama needs Panama's emergency numbers, even in French, more than the general text in Kreyòl.
+Drafts and archived variants are never sent.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.store.models import ContentItem, ContentVariant, ReviewStatus, Topic
 
+# Unreviewed words (machine drafts, unfinished edits) and words a reviewer took out of use.
+NEVER_SENT = frozenset({ReviewStatus.DRAFT, ReviewStatus.ARCHIVED})
+
 
 def _sendable(item: ContentItem, language: str) -> ContentVariant | None:
     for variant in item.variants:
-        if variant.language == language and variant.review_status != ReviewStatus.DRAFT:
+        if variant.language == language and variant.review_status not in NEVER_SENT:
             return variant
     return None
 
 
 def find_variant(
-    session: Session, topic: str, language: str, fallback_language: str, country: str | None
+    session: Session, topic: str, languages: Sequence[str], country: str | None
 ) -> ContentVariant | None:
+    """The variant to send for `topic`: for each item (the country's, then the general one),
+    each of `languages` in order (the person's first). The variant's own `language` says
+    whether it is in the person's language (the caller then says so in the reply)."""
     items = session.scalars(
         select(ContentItem)
         .where(ContentItem.topic_name == topic)
@@ -30,7 +41,7 @@ def find_variant(
     scoped = [i for i in items if country and i.country == country]
     general = [i for i in items if i.country is None]
     for item in scoped + general:
-        for wanted in (language, fallback_language):
+        for wanted in languages:
             variant = _sendable(item, wanted)
             if variant is not None:
                 return variant
@@ -41,14 +52,15 @@ def topic_exists(session: Session, topic: str) -> bool:
     return session.get(Topic, topic) is not None
 
 
-def menu_entries(session: Session, language: str, fallback_language: str) -> list[tuple[str, str]]:
-    """(topic, title) for the main menu, in the partners' chosen order."""
+def menu_entries(session: Session, languages: Sequence[str]) -> list[tuple[str, str]]:
+    """(topic, title) for the main menu, in the partners' chosen order; each title in the
+    first of `languages` that topic has, so a topic not translated yet is still offered."""
     topics = session.scalars(
         select(Topic).where(Topic.menu_order.is_not(None)).order_by(Topic.menu_order)
     ).all()
     entries = []
     for topic in topics:
-        variant = find_variant(session, topic.name, language, fallback_language, country=None)
+        variant = find_variant(session, topic.name, languages, country=None)
         if variant is not None:
             entries.append((topic.name, variant.title))
     return entries

@@ -39,6 +39,72 @@ class ReviewStatus(StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     PUBLISHED = "published"
+    # Taken out of use by a reviewer: kept for the history, never sent.
+    ARCHIVED = "archived"
+
+
+class RevisionStatus(StrEnum):
+    """Where one saved version of one language of an item stands (bot/workspace/revisions.py).
+
+    Only the newest revision of an item's language moves through draft -> in_review ->
+    published; a saved version that a newer one replaced before it was published is
+    `replaced`, a published one that a newer publication replaced is `superseded`. The text
+    people get is the item's variant, copied from the revision when it was published.
+    """
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+    REPLACED = "replaced"
+    SUPERSEDED = "superseded"
+
+
+class Role(StrEnum):
+    """What an account may do is decided by its role alone (bot/workspace/permissions.py)."""
+
+    ADMIN = "admin"
+    EDITOR = "editor"
+    TRANSLATOR = "translator"
+    REVIEWER = "reviewer"
+    CASEWORKER = "caseworker"
+
+
+class Organisation(Base):
+    """A partner NGO. It owns content items, and (for the handoff) declares the countries,
+    languages and opening hours it covers."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # {"mon": ["08:00", "17:00"], ...} in the organisation's own time zone.
+    opening_hours: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="organisation")
+
+
+class Account(Base):
+    """A partner's login. Never a migrant: the workspace knows nothing about the people who
+    write to the assistant. The password is kept only as an Argon2 hash."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    # The workspace's own language for this account (en, fr, es): translations/admin/.
+    ui_language: Mapped[str | None] = mapped_column(String(8), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="accounts")
 
 
 class Topic(Base):
@@ -64,8 +130,15 @@ class ContentItem(Base):
     review_note: Mapped[str | None] = mapped_column(Text, default=None)
     # The day a person last read the item's sources and found them still true; None: not known.
     checked_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    # The partner that keeps this item right; the seed belongs to the "sample" organisation.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), default=None
+    )
+    # The day a partner must read the item again (a shelter's hours, a border rule).
+    review_by: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
     topic: Mapped[Topic] = relationship(back_populates="items")
+    organisation: Mapped[Organisation | None] = relationship()
     variants: Mapped[list[ContentVariant]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="ContentVariant.id"
     )
@@ -208,3 +281,94 @@ class EventCount(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     event: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ContentRevision(Base):
+    """One saved version of one language of an item. Every save is kept (history, diff,
+    restore); the newest one carries the workflow state. `number` counts per item and
+    language; an edit names the number it started from (`base_number`), so a save over
+    somebody else's newer version is refused (bot/workspace/revisions.py)."""
+
+    __tablename__ = "content_revisions"
+    __table_args__ = (UniqueConstraint("item_id", "language", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    number: Mapped[int] = mapped_column(Integer)
+    base_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # [{"title": ..., "url": ...}]
+    sources: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default=RevisionStatus.DRAFT.value)
+    # For a translation: the published number of the source language it was written from, so
+    # a source changed afterwards shows the translation as outdated on the dashboard.
+    source_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # What the author says of the change, or the reviewer of a difference they confirmed.
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+    item: Mapped[ContentItem] = relationship()
+    author: Mapped[Account | None] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[Account | None] = relationship(foreign_keys=[reviewer_id])
+
+
+class VerifiedNumber(Base):
+    """A phone number an admin checked against a public source, per country (None: valid
+    everywhere). A number in a text that is not on this list is flagged for review."""
+
+    __tablename__ = "verified_numbers"
+    __table_args__ = (UniqueConstraint("country", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    # Digits only, with a leading "+" for an international number: "+5075122222", "911".
+    number: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200))
+    source_title: Mapped[str] = mapped_column(String(200))
+    source_url: Mapped[str] = mapped_column(String(500))
+    verified_on: Mapped[dt.date] = mapped_column(Date)
+    added_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+
+
+class AuditEntry(Base):
+    """Who did what and when in the workspace. Who is always an account, never a migrant;
+    `detail` names items and revisions, never a person who wrote to the assistant."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), default=None
+    )
+    action: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str] = mapped_column(String(160), default="")
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+
+    account: Mapped[Account | None] = relationship()
+
+
+class LoginFailure(Base):
+    """Wrong passwords in a row, per account name and per address (a keyed hash of it), so
+    that guessing slows down across every gateway process (bot/workspace/throttle.py)."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)

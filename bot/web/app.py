@@ -25,6 +25,8 @@ from bot.config import Settings, get_settings
 from bot.store.db import upgrade
 from bot.web import health, nlg
 from bot.web.services import Services, Words
+from bot.workspace.pages import PREFIX
+from bot.workspace.web import create_workspace
 
 
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.state.settings = settings
     app.state.words = Words.build(settings)
     app.mount("/static", webchat_routes.static_files, name="static")
+    app.mount(PREFIX, create_workspace(settings, app.state.words.languages, clock))
     for router in (
         health.router,
         nlg.router,

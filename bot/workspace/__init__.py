@@ -1,0 +1,1 @@
+"""The partner workspace at /admin: accounts, editing, review, history (issue 14)."""

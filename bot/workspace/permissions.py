@@ -1,0 +1,69 @@
+"""What each role may do in the workspace: one table, read by every route and by the tests.
+
+Why a table and not checks spread over the routes: a partner asks "can a translator publish?"
+and the answer is one line here; the tests walk the whole table over HTTP (every role x every
+action), so a route that forgets its check fails a test instead of leaking a draft.
+
+Two rules are not about the role and live in bot/workspace/revisions.py: an account acts only on
+its own organisation's items, and nobody approves their own change.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.store.models import Role
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read items, drafts, history and the dashboard of the organisation
+    CREATE_ITEM = "create_item"  # a new item (a topic for a country)
+    EDIT_SOURCE = "edit_source"  # write the source language (the default language)
+    TRANSLATE = "translate"  # write any other language
+    EDIT_SETTINGS = "edit_settings"  # review_by date, sample/needs_review flags and note
+    SUBMIT = "submit"  # send a draft for review
+    PUBLISH = "publish"  # approve a change in review: people get it from the next reply
+    RETURN = "return"  # send a change in review back to its author, with a note
+    ARCHIVE = "archive"  # take a language of an item out of use
+    RESTORE = "restore"  # an old version as a new draft
+    IMPORT = "import"  # YAML, PO or XLIFF into the store
+    EXPORT = "export"  # YAML, PO or XLIFF out of the store
+    MANAGE_NUMBERS = "manage_numbers"  # the verified numbers per country
+    MANAGE_ACCOUNTS = "manage_accounts"  # organisations and accounts
+    EDIT_SAFETY = "edit_safety"  # the emergency patterns and the gazetteer
+    VIEW_AUDIT = "view_audit"  # who did what and when
+    # Take over an item of the sample organisation (the seed): from then on the adopting
+    # organisation keeps it right, and only it can edit it.
+    ADOPT = "adopt"
+
+
+_WRITERS = {Action.VIEW, Action.SUBMIT, Action.RESTORE, Action.EXPORT}
+
+ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(Action),
+    Role.EDITOR: frozenset(
+        _WRITERS | {Action.CREATE_ITEM, Action.EDIT_SOURCE, Action.TRANSLATE, Action.EDIT_SETTINGS}
+    ),
+    Role.TRANSLATOR: frozenset(_WRITERS | {Action.TRANSLATE, Action.IMPORT}),
+    Role.REVIEWER: frozenset(
+        {
+            Action.VIEW,
+            Action.PUBLISH,
+            Action.RETURN,
+            Action.ARCHIVE,
+            Action.EXPORT,
+            Action.EDIT_SETTINGS,
+            Action.VIEW_AUDIT,
+        }
+    ),
+    # Caseworkers answer people (issue 15); in the content workspace they only read.
+    Role.CASEWORKER: frozenset({Action.VIEW}),
+}
+
+
+def allowed(role: str, action: Action) -> bool:
+    """Whether an account of this role may do this; an unknown role may do nothing."""
+    try:
+        return action in ALLOWED[Role(role)]
+    except ValueError:
+        return False

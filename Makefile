@@ -16,7 +16,7 @@ APP_READY := $(VENV)/.installed
 RASA_READY := $(RASA_VENV)/.installed
 PY := $(VENV)/bin/python
 
-.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench
+.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs
 
 help:
 	@echo "make demo   - install what is missing, load content, train if needed, run everything"
@@ -54,7 +54,27 @@ lint: $(APP_READY)
 demo: model
 	$(PY) -m bot demo
 
-test: lint validate model
+# The workspace's own words: extract every string of bot/workspace into the catalogs of
+# translations/admin/ (new strings arrive empty, changed ones fuzzy), then translate them there.
+catalogs: $(APP_READY)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 --no-location \
+	  --sort-output --omit-header -o translations/admin/messages.pot .
+	for lang in fr es ht; do \
+	  if [ -f translations/admin/$$lang.po ]; then \
+	    $(VENV)/bin/pybabel update --no-wrap -i translations/admin/messages.pot -l $$lang -o translations/admin/$$lang.po; \
+	  else \
+	    $(VENV)/bin/pybabel init --no-wrap -i translations/admin/messages.pot -l $$lang -o translations/admin/$$lang.po; \
+	  fi; \
+	done
+
+# The browser tests drive Debian's Chromium through Playwright (`playwright install` downloads
+# a browser build, which this project's machines cannot): installed once, as root or with sudo.
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: lint validate model browser
 	$(PY) -m pytest
 
 # Train every candidate pipeline, evaluate on the held-out set, write docs/nlu-report.md.

@@ -1,6 +1,7 @@
 """`python -m bot ...`: the commands an operator or an NGO's volunteer runs.
 
-content import DIR     load content/*.yml into the store (replaces those topics)
+content import DIR     load content/*.yml into the store (replaces those topics); prints
+                       what changes first, `--dry-run` prints only that
 content export DIR     write the store back as YAML, one file per topic
 langid                 one message per line on stdin -> LANG<TAB>CONFIDENCE
 train [--force]        train the Rasa model if its inputs changed
@@ -26,7 +27,16 @@ from bot.workspace import cli as workspace_cli
 
 
 def _content(args: argparse.Namespace) -> int:
-    from bot.content.io import ContentError, export_directory, import_directory
+    """Import prints what it changes in the store first (topics are replaced whole, so a
+    partner's work in them is lost); `--dry-run` prints only that."""
+    from bot.content.io import (
+        ContentError,
+        export_directory,
+        format_import_report,
+        import_directory,
+        import_report,
+        load_directory,
+    )
     from bot.languages import load_languages
     from bot.store.db import session_scope, upgrade
 
@@ -34,13 +44,19 @@ def _content(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
         if args.action == "import":
+            languages = load_languages(settings.translations_dir)
             try:
-                topics = import_directory(
-                    session, Path(args.directory), load_languages(settings.translations_dir)
-                )
+                report = import_report(session, load_directory(Path(args.directory), languages))
             except ContentError as error:
                 print(f"content not imported: {error}", file=sys.stderr)
                 return 1
+            print("what the import changes in the store:")
+            for line in format_import_report(report):
+                print(f"  {line}")
+            if getattr(args, "dry_run", False):
+                print("dry run: nothing was changed")
+                return 0
+            topics = import_directory(session, Path(args.directory), languages)
             print(f"imported {len(topics)} topics: {', '.join(topics)}")
         else:
             topics = export_directory(session, Path(args.directory))
@@ -73,9 +89,17 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _places(args: argparse.Namespace) -> int:
-    from bot.places import load_gazetteer, to_rasa_nlu
+    from bot.places import gazetteer_from_text, to_rasa_nlu
+    from bot.safety.documents import GAZETTEER_DOCUMENT, current_text
+    from bot.store.db import session_scope, upgrade
 
-    text = to_rasa_nlu(load_gazetteer(get_settings().gazetteer_path))
+    # The gazetteer admins edit in /admin (the store), else the seed file: Rasa learns the
+    # places partners added at its next training.
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        _version, document = current_text(session, GAZETTEER_DOCUMENT, settings.gazetteer_path)
+    text = to_rasa_nlu(gazetteer_from_text(document, str(settings.gazetteer_path)))
     target = Path(args.path)
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,19 +115,34 @@ def _db(_args: argparse.Namespace) -> int:
     return 0
 
 
+FIRST_ACCOUNT_HINT = (
+    "workspace accounts: there is no default password; make the first ones with\n"
+    '  .venv/bin/python -m bot admin create-org "My NGO" --countries PA --languages ht fr en\n'
+    '  .venv/bin/python -m bot admin create-user --org "My NGO" --role admin USERNAME'
+)
+
+
 def _seed_if_empty(settings: Settings) -> int:
     """The seed goes into an empty store only: a partner's published edit survives a restart
     (`content import DIR` replaces topics when asked explicitly)."""
-    from bot.content.io import store_is_empty
+    from bot.content.io import ContentError, import_directory, store_is_empty
+    from bot.languages import load_languages
     from bot.store.db import session_scope, upgrade
 
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
-        empty = store_is_empty(session)
-    if not empty:
-        print("content: the store has content already; the seed in content/ is not reloaded")
-        return 0
-    return _content(argparse.Namespace(action="import", directory=str(settings.content_dir)))
+        if not store_is_empty(session):
+            print("content: the store has content already; the seed in content/ is not reloaded")
+            return 0
+        try:
+            topics = import_directory(
+                session, settings.content_dir, load_languages(settings.translations_dir)
+            )
+        except ContentError as error:
+            print(f"content not imported: {error}", file=sys.stderr)
+            return 1
+    print(f"content: the seed's {len(topics)} topics loaded into the empty store")
+    return 0
 
 
 def _demo(_args: argparse.Namespace) -> int:
@@ -136,11 +175,13 @@ def _demo(_args: argparse.Namespace) -> int:
     def announce_ready() -> None:
         gateway = ports.url(ports.gateway)
         print(
-            f"web chat:  {gateway}/chat\nhealth:    {gateway}/healthz\n"
+            f"web chat:  {gateway}/chat\nworkspace: {gateway}/admin\n"
+            f"health:    {gateway}/healthz\n"
             f"rasa:      {ports.url(ports.rasa)}\nlogs:      {stack.run_dir}\n"
             f"processes: {supervisor.status_file}",
             flush=True,
         )
+        print(FIRST_ACCOUNT_HINT, flush=True)
         print("ready", flush=True)
 
     def warn_late(waited: float) -> None:
@@ -195,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="import or export content YAML")
     content.add_argument("action", choices=["import", "export"])
     content.add_argument("directory")
+    content.add_argument(
+        "--dry-run", action="store_true", help="import: print what would change, change nothing"
+    )
     content.set_defaults(run=_content)
     commands.add_parser("langid", help="detect the language of each stdin line").set_defaults(
         run=_langid

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # The demo's logs, Rasa's endpoints.yml and processes.json; two demos side by side (the
     # integration tests) need one each, or a restarted Rasa would read the other's endpoints.
     demo_run_dir: Path = REPO_ROOT / "var" / "demo"
+    # How often (seconds) each gateway process looks in the store for a new version of the
+    # emergency patterns, the child-alone patterns and the gazetteer saved in the workspace
+    # (bot/safety/documents.py SafetyRules): one small query, at most this often.
+    safety_refresh_seconds: float = 5.0
 
     @model_validator(mode="after")
     def _refuse_missing_secrets_in_production(self) -> Settings:

@@ -12,14 +12,20 @@ conversation's country or a country named in the same message decides, or the pl
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import spacy
 import yaml
+from babel import Locale
 
+from bot import rulefile
 from bot.languages import fold
+from bot.rulefile import RuleFileError, Where, section, strings
 
 PLACE_LABEL = "PLACE"
 AMBIGUOUS_LABEL = "AMBIGUOUS_PLACE"
@@ -39,25 +45,113 @@ class Gazetteer:
         return names.get(language) or names.get(fallback_language) or code
 
 
-def load_gazetteer(path: Path) -> Gazetteer:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+_ISO_CODE = re.compile(r"^[A-Z]{2}$")
+# ISO 3166-1 alpha-2 codes as CLDR knows them (Babel), without its "unknown region".
+_COUNTRY_CODES = frozenset(
+    code for code in Locale("en").territories if _ISO_CODE.match(code) and code != "ZZ"
+)
+
+
+def gazetteer_from(data: Mapping[str, Any], languages: Collection[str] | None = None) -> Gazetteer:
+    """The gazetteer of a rule file's data, checked: each country under its ISO 3166-1
+    alpha-2 code with at least one name, every language known (`languages`; None: any), a
+    spelling under one country only, and each ambiguous name with two or more of its
+    countries. A mistake would send a person the wrong country's numbers, so it stops here."""
     names: dict[str, dict[str, str]] = {}
     spellings: dict[str, str] = {}
-    for code, entry in (data.get("countries") or {}).items():
-        names[code] = dict(entry.get("names") or {})
-        every = [
-            *names[code].values(),
-            *(entry.get("spellings") or []),
-            *(entry.get("places") or []),
-        ]
-        for spelling in every:
-            spellings.setdefault(fold(str(spelling)).strip(), code)
+    countries = section(data, "countries")
+    if not countries:
+        raise RuleFileError("“countries” is missing or empty: no place would be recognised.")
+    for code, entry in countries.items():
+        where = ("countries", str(code))
+        _check_code(code, where)
+        if not isinstance(entry, Mapping):
+            raise RuleFileError(
+                "%(code)s must hold “names”, “spellings” and “places”.", where=where, code=code
+            )
+        names[code] = _names(entry, where, languages)
+        every = [((*where, "names", language), name) for language, name in names[code].items()]
+        for kind in ("spellings", "places"):
+            listed = strings(entry.get(kind), (*where, kind))
+            every += [((*where, kind, index), spelling) for index, spelling in enumerate(listed)]
+        for at, spelling in every:
+            first = spellings.setdefault(fold(spelling).strip(), code)
+            if first != code:
+                raise RuleFileError(
+                    "“%(spelling)s” is listed under %(first)s and %(second)s: keep it under one "
+                    "country, or put it under “ambiguous” with both.",
+                    where=at,
+                    spelling=spelling,
+                    first=first,
+                    second=code,
+                )
     ambiguous: dict[str, tuple[str, ...]] = {}
-    for spelling, codes in (data.get("ambiguous") or {}).items():
+    for spelling, codes in section(data, "ambiguous").items():
+        where = ("ambiguous", str(spelling))
+        candidates = tuple(strings(codes, where))
+        unknown = [c for c in candidates if c not in countries]
+        if len(set(candidates)) < 2 or unknown:
+            raise RuleFileError(
+                "“%(spelling)s” under “ambiguous” needs two or more of the countries above "
+                "(%(codes)s).",
+                where=where,
+                spelling=spelling,
+                codes=", ".join(candidates) or "none",
+            )
         folded = fold(str(spelling)).strip()
-        ambiguous[folded] = tuple(str(code) for code in codes)
+        ambiguous[folded] = candidates
         spellings.pop(folded, None)  # never one country for a name that means several
     return Gazetteer(names=names, spellings=spellings, ambiguous=ambiguous)
+
+
+def _check_code(code: object, where: Where) -> None:
+    if not isinstance(code, str) or code not in _COUNTRY_CODES:
+        raise RuleFileError(
+            "“%(code)s” is not a country code: write the two capital letters of ISO 3166 "
+            "(PA for Panama, HT for Haiti).",
+            where=where,
+            code=code,
+        )
+
+
+def _names(
+    entry: Mapping[str, Any], where: Where, languages: Collection[str] | None
+) -> dict[str, str]:
+    """How the country is written back to people, per language: at least one name."""
+    given = section(entry, "names", where)
+    if not given:
+        raise RuleFileError(
+            "%(code)s has no “names”: write how the country is called, e.g. {en: Panama}.",
+            where=where,
+            code=where[-1],
+        )
+    for language, name in given.items():
+        if languages is not None and language not in languages:
+            raise RuleFileError(
+                "“%(language)s” is not a language the assistant knows (%(known)s).",
+                where=(*where, "names"),
+                language=language,
+                known=", ".join(languages),
+            )
+        if name is None or str(name).strip() == "":
+            raise RuleFileError(
+                "The %(language)s name of %(code)s is empty.",
+                where=(*where, "names"),
+                language=language,
+                code=where[-1],
+            )
+    return {str(language): str(name) for language, name in given.items()}
+
+
+def gazetteer_from_text(
+    text: str, source: str = "gazetteer.yml", languages: Collection[str] | None = None
+) -> Gazetteer:
+    """The gazetteer of a text (the file's, or a version an admin saved in the workspace)."""
+    return rulefile.build(text, source, lambda data: gazetteer_from(data, languages))
+
+
+def load_gazetteer(path: Path) -> Gazetteer:
+    return gazetteer_from_text(path.read_text(encoding="utf-8"), path.name)
 
 
 @dataclass(frozen=True)

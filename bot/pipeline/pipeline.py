@@ -60,11 +60,10 @@ from bot.pipeline.self_check import (
     answer_letter,
 )
 from bot.pipeline.text import chosen_option, country_from_payload, for_nlu, is_payload
-from bot.places import PlaceFinder
 from bot.pseudonym import pseudonymise
 from bot.replies import Answer, Button, Reply
-from bot.safety.detector import EmergencyDetector, EmergencyMatch
-from bot.safety.minor import ChildAloneDetector
+from bot.safety.detector import EmergencyMatch
+from bot.safety.documents import SafetyRules
 from bot.store import conversations
 from bot.store.conversations import CHOSEN, DETECTED, GUESSED, Changes, Memory
 
@@ -113,9 +112,9 @@ class Pipeline:
     phrases: Phrasebook
     languages: LanguageTable
     generator: ResponseGenerator
-    places: PlaceFinder
-    emergencies: EmergencyDetector
-    children_alone: ChildAloneDetector
+    # The emergency and child-alone detectors and the place finder, kept current with the
+    # versions admins save in the workspace (bot/safety/documents.py).
+    rules: SafetyRules
     self_check: SelfCheck
     consent: ConsentWords
     yes_no: YesNoWords
@@ -136,6 +135,7 @@ class Pipeline:
         emergency fast path still answers at once).
         """
         pseudonym = self.pseudonym(inbound)
+        await run_in_threadpool(self.rules.refresh)  # a saved version, from this message on
         memory = await run_in_threadpool(self._read, pseudonym)
         now = inbound.received_at or self.clock()
         changes = Changes(last_inbound_at=now)
@@ -191,7 +191,7 @@ class Pipeline:
         return None
 
     def _is_emergency(self, inbound: Inbound) -> bool:
-        return inbound.readable and bool(self.emergencies.match(inbound.text))
+        return inbound.readable and bool(self.rules.emergencies.match(inbound.text))
 
     # --- understanding ---------------------------------------------------------------------
 
@@ -207,7 +207,7 @@ class Pipeline:
         if text == START_PAYLOAD:
             return self._self_check_step(text, turn, start=True)
         prose = not is_payload(text)
-        emergency = self.emergencies.match(text) if prose else None  # matched once
+        emergency = self.rules.emergencies.match(text) if prose else None  # matched once
         detection = identify(self.detector, self.languages, text) if prose else None
         if emergency and not turn.in_emergency:
             # Before the language: an emergency in Spanish gets the numbers, not a menu.
@@ -215,7 +215,7 @@ class Pipeline:
             return self._emergency_answer(turn, emergency)
         if turn.in_self_check:
             return self._self_check_step(text, turn)
-        if prose and self.children_alone.match(text):
+        if prose and self.rules.children_alone.match(text):
             # A child alone gets child protection and a person first, whatever the model says.
             self._detect(text, detection, turn)
             return self._topic_answer(CHILD_ALONE_TOPIC, turn)
@@ -268,7 +268,7 @@ class Pipeline:
             choice = next_language(memory.language, memory.language_settled, detection)
             if choice is not None and choice.language in self.languages.names:
                 changes.choose_language(choice.language, DETECTED if choice.settled else GUESSED)
-        reading = self.places.read(text, memory.country)
+        reading = self.rules.places.read(text, memory.country)
         if not reading.countries:
             turn.open_places.extend(reading.ambiguous)
             return None
@@ -278,7 +278,7 @@ class Pipeline:
         return None
 
     def _only_place_and_small_words(self, text: str) -> bool:
-        remaining = self.places.without_places(text)
+        remaining = self.rules.places.without_places(text)
         return all(word in self.languages.follow_up_words for word in _WORD.findall(remaining))
 
     async def _ask_rasa(self, text: str, turn: _Turn, inside_emergency: bool) -> Answer:
@@ -328,7 +328,9 @@ class Pipeline:
     def _emergency_detail(self, text: str, turn: _Turn, medical: bool = False) -> Answer:
         """A detail inside an emergency ("he is 7, blue shirt", "I am in Necoclí"): still the
         emergency room first when the emergency is medical."""
-        medical = medical or self._was_medical(turn.memory) or self.emergencies.is_medical(text)
+        medical = (
+            medical or self._was_medical(turn.memory) or self.rules.emergencies.is_medical(text)
+        )
         return self._topic_answer(EMERGENCY_MEDICAL if medical else EMERGENCY_FOLLOW_UP, turn)
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""Emergency detection by patterns partners can edit (content/safety.yml), before any model.
+"""Emergency detection by patterns partners can edit (content/safety/emergency.yml, then the
+workspace's /admin/safety), before any model.
 
 Recall first: a missed emergency costs a life, a false alarm costs one extra message. The
 patterns run on folded text (lower case, no accents) in every language at once, because a
@@ -8,13 +9,15 @@ frightened person mixes languages.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-import yaml
-
+from bot import rulefile
 from bot.languages import fold
+from bot.rulefile import RuleFileError, Where, section, strings
 
 
 @dataclass(frozen=True)
@@ -66,20 +69,92 @@ class EmergencyDetector:
         return len(self._compiled)
 
 
-def load_patterns(path: Path, key: str = "patterns") -> dict[str, list[str]]:
-    """One list of patterns per language from `key` of the file, checked at load."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    patterns = data.get(key) or {}
-    for language, items in patterns.items():
-        for item in items:
-            letters = re.sub(r"\\.", "", str(item))  # regex escapes such as \W are not text
-            if fold(letters) != letters:
-                raise ValueError(f"{path.name}: write {item!r} in lower case without accents")
-            re.compile(item)  # a broken pattern fails loudly at load, never silently at runtime
-        patterns[language] = [str(item) for item in items]
+def patterns_from(
+    data: Mapping[str, Any],
+    key: str = "patterns",
+    *,
+    required: bool = True,
+    languages: Collection[str] | None = None,
+) -> dict[str, list[str]]:
+    """One list of patterns per language from `key` of a rule file's data, checked as the
+    gateway will use them: a pattern that does not compile, is not folded or is an empty list
+    fails loudly here, never silently at runtime. `languages`: the codes a list may be for
+    (None: any); `required`: `key` must hold at least one pattern."""
+    patterns: dict[str, list[str]] = {}
+    for language, items in section(data, key).items():
+        where = (key, language)
+        if languages is not None and language not in languages:
+            raise RuleFileError(
+                "“%(language)s” is not a language the assistant knows (%(known)s).",
+                where=where,
+                language=language,
+                known=", ".join(languages),
+            )
+        texts = strings(items, where)
+        if not texts:
+            raise RuleFileError(
+                "The list for “%(language)s” is empty: write at least one pattern, or remove "
+                "the language.",
+                where=where,
+                language=language,
+            )
+        for index, item in enumerate(texts):
+            _check_pattern(item, (*where, index))
+        patterns[str(language)] = texts
+    if required and not patterns:
+        raise RuleFileError(
+            "“%(key)s” has no patterns: the assistant would recognise nothing.",
+            where=(key,),
+            key=key,
+        )
     return patterns
+
+
+def _check_pattern(item: str, where: Where) -> None:
+    letters = re.sub(r"\\.", "", item)  # regex escapes such as \W are not text
+    if fold(letters) != letters:
+        raise RuleFileError(
+            "Write %(pattern)s in lower case without accents (messages are read that way).",
+            where=where,
+            pattern=repr(item),
+        )
+    try:
+        re.compile(item)
+    except re.error as error:
+        raise RuleFileError(
+            "The pattern %(pattern)s is not a valid regular expression: %(reason)s.",
+            where=where,
+            pattern=repr(item),
+            reason=str(error),
+        ) from error
+
+
+def load_patterns(path: Path, key: str = "patterns") -> dict[str, list[str]]:
+    """One list of patterns per language from `key` of the file ({} when absent), checked."""
+    return rulefile.build(
+        path.read_text(encoding="utf-8"),
+        path.name,
+        lambda data: patterns_from(data, key, required=False),
+    )
+
+
+def detector_from(
+    data: Mapping[str, Any], languages: Collection[str] | None = None
+) -> EmergencyDetector:
+    """The detector of a rule file's data: `patterns` (required) and `medical` (optional)."""
+    return EmergencyDetector(
+        patterns_from(data, languages=languages),
+        patterns_from(data, "medical", required=False, languages=languages),
+    )
+
+
+def detector_from_text(
+    text: str, source: str = "emergency.yml", languages: Collection[str] | None = None
+) -> EmergencyDetector:
+    """The detector of a text (the file's, or a version an admin saved in the workspace)."""
+    return rulefile.build(text, source, lambda data: detector_from(data, languages))
 
 
 @lru_cache(maxsize=2)
 def build_detector(path: Path) -> EmergencyDetector:
-    return EmergencyDetector(load_patterns(path), load_patterns(path, "medical"))
+    return detector_from_text(path.read_text(encoding="utf-8"), path.name)

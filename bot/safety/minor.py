@@ -8,10 +8,13 @@ child alone when an `explicit` pattern matches, or an `age` pattern and an `alon
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from bot.safety.detector import compile_patterns, folded_words, load_patterns
+from bot import rulefile
+from bot.safety.detector import compile_patterns, folded_words, patterns_from
 
 _KINDS = ("age", "alone", "explicit")
 
@@ -35,6 +38,23 @@ class ChildAloneDetector:
         )
 
 
+def child_alone_detector_from(
+    data: Mapping[str, Any], languages: Collection[str] | None = None
+) -> ChildAloneDetector:
+    """The detector of a rule file's data: every kind needs patterns (an empty kind would
+    quietly stop the detector from recognising a whole way children write)."""
+    return ChildAloneDetector(
+        {kind: patterns_from(data, kind, languages=languages) for kind in _KINDS}
+    )
+
+
+def child_alone_detector_from_text(
+    text: str, source: str = "minor_alone.yml", languages: Collection[str] | None = None
+) -> ChildAloneDetector:
+    """The detector of a text (the file's, or a version an admin saved in the workspace)."""
+    return rulefile.build(text, source, lambda data: child_alone_detector_from(data, languages))
+
+
 @lru_cache(maxsize=2)
 def build_child_alone_detector(path: Path) -> ChildAloneDetector:
-    return ChildAloneDetector({kind: load_patterns(path, kind) for kind in _KINDS})
+    return child_alone_detector_from_text(path.read_text(encoding="utf-8"), path.name)

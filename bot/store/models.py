@@ -372,3 +372,46 @@ class LoginFailure(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+
+
+class SafetyDocument(Base):
+    """The version in use of a rule file admins edit in the workspace: the emergency
+    patterns, the child-alone patterns, the gazetteer (bot/safety/documents.py). No row: the
+    file under content/ is used (version 0). Every gateway process compares `version` with
+    the one it holds, every few seconds, and rebuilds what changed."""
+
+    __tablename__ = "safety_documents"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+    updated_by: Mapped[Account | None] = relationship()
+
+
+class SafetyDocumentVersion(Base):
+    """Every saved version of a safety document, kept for its history, diffs and restores;
+    the newest is the one in `safety_documents`. (name, version) is unique, so two admins
+    saving from the same version cannot both become the next one."""
+
+    __tablename__ = "safety_document_versions"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    # The version this one restored, when it is a restore ("restored version 3").
+    restored_from: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    author: Mapped[Account | None] = relationship()

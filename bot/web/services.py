@@ -25,9 +25,8 @@ from bot.pipeline.flow import load_yes_no
 from bot.pipeline.pipeline import Pipeline
 from bot.pipeline.rasa import RasaClient
 from bot.pipeline.self_check import load_self_check
-from bot.places import build_place_finder, load_gazetteer
-from bot.safety.detector import build_detector as build_emergency_detector
-from bot.safety.minor import build_child_alone_detector
+from bot.places import load_gazetteer
+from bot.safety.documents import SafetyRules
 from bot.store.db import reader_factory, session_factory
 
 
@@ -81,9 +80,9 @@ class Services:
             phrases=words.phrases,
             languages=words.languages,
             generator=words.generator,
-            places=build_place_finder(settings.gazetteer_path),
-            emergencies=build_emergency_detector(settings.emergency_patterns_path),
-            children_alone=build_child_alone_detector(settings.child_alone_patterns_path),
+            # Read from the store (the files until an admin saves a version), refreshed
+            # every few seconds: built here, after the lifespan's migrations.
+            rules=SafetyRules.from_settings(settings, words.readers, clock, words.languages),
             self_check=load_self_check(settings.self_check_path),
             consent=load_consent_words(settings.translations_dir),
             yes_no=load_yes_no(settings.translations_dir),

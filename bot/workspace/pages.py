@@ -107,8 +107,11 @@ class Visit:
             raise Refused(i18n.gettext("This item belongs to another organisation."))
 
 
-def signed_in(request: Request, workspace: WorkspaceDep) -> Any:
-    """The account of this request, or SignInNeeded; activates the account's language."""
+async def signed_in(request: Request, workspace: WorkspaceDep) -> Any:
+    """The account of this request, or SignInNeeded; activates the account's language.
+
+    Async on purpose: FastAPI runs a sync dependency in a worker thread, and the language
+    activated there (a context variable) would be lost before the route renders."""
     account_id = request.session.get(SESSION_ACCOUNT)
     signed_at = request.session.get(SESSION_SIGNED_IN_AT, 0)
     now = workspace.now().timestamp()

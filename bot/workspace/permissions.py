@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.store.models import Role
+from bot.workspace.i18n import N_
 
 
 class Action(StrEnum):
@@ -35,6 +36,9 @@ class Action(StrEnum):
     # Take over an item of the sample organisation (the seed): from then on the adopting
     # organisation keeps it right, and only it can edit it.
     ADOPT = "adopt"
+    # Claim, answer, note and close the organisation's handoff cases, and keep its saved
+    # replies (issue 15); the same roles as bot.handoff.cases.ANSWERING_ROLES.
+    ANSWER_CASES = "answer_cases"
 
 
 _WRITERS = {Action.VIEW, Action.SUBMIT, Action.RESTORE, Action.EXPORT}
@@ -57,8 +61,12 @@ ALLOWED: dict[Role, frozenset[Action]] = {
         }
     ),
     # Caseworkers answer people (issue 15); in the content workspace they only read.
-    Role.CASEWORKER: frozenset({Action.VIEW}),
+    Role.CASEWORKER: frozenset({Action.VIEW, Action.ANSWER_CASES}),
 }
+
+
+# The layout shows `_(account.role)`: the role codes are marked here for the catalogs.
+ROLE_WORDS = (N_("admin"), N_("editor"), N_("translator"), N_("reviewer"), N_("caseworker"))
 
 
 def allowed(role: str, action: Action) -> bool:

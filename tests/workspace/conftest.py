@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import REPO_ROOT, Settings
 from bot.content.io import import_directory
 from bot.languages import LanguageTable
-from bot.store.db import session_factory, session_scope, upgrade
+from bot.store.db import get_engine, session_factory, session_scope, upgrade
 from bot.store.models import Account
 from bot.workspace.accounts import create_account, create_organisation, organisation_named
 from bot.workspace.pages import PREFIX
@@ -94,15 +95,25 @@ class WorkspaceUnderTest:
             return account
 
 
-@pytest.fixture
-def ws(tmp_path: Path, languages: LanguageTable) -> Iterator[WorkspaceUnderTest]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'workspace.sqlite3'}",
-        pseudonym_key="test-key-not-secret",
-    )
-    upgrade(settings.database_url)
-    with session_scope(settings.database_url) as session:
+@pytest.fixture(scope="session")
+def seeded_store(tmp_path_factory: pytest.TempPathFactory, languages: LanguageTable) -> Path:
+    """A migrated store with the seed, made once; each test works on its own copy."""
+    path = tmp_path_factory.mktemp("seeded") / "seed.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    with session_scope(url) as session:
         import_directory(session, REPO_ROOT / "content", languages)
+    get_engine(url).dispose()  # every page written to the file before it is copied
+    return path
+
+
+@pytest.fixture
+def ws(
+    tmp_path: Path, languages: LanguageTable, seeded_store: Path
+) -> Iterator[WorkspaceUnderTest]:
+    copy = tmp_path / "workspace.sqlite3"
+    shutil.copyfile(seeded_store, copy)
+    settings = Settings(database_url=f"sqlite:///{copy}", pseudonym_key="test-key-not-secret")
     clock = MovableClock()
     root = FastAPI()
     root.mount(PREFIX, create_workspace(settings, languages, clock))

@@ -1,5 +1,27 @@
 """The workspace's routes, one module per concern; `ROUTERS` gathers them for web.py."""
 
-from bot.workspace.routes import auth, home
+from bot.workspace.routes import (
+    accounts,
+    audit,
+    auth,
+    dashboard,
+    history,
+    items,
+    numbers,
+    review,
+    safety,
+    transfer,
+)
 
-ROUTERS = (auth.router, home.router)
+ROUTERS = (
+    auth.router,
+    dashboard.router,
+    items.router,
+    review.router,
+    history.router,
+    audit.router,
+    numbers.router,
+    accounts.router,
+    transfer.router,
+    safety.router,
+)

@@ -4,6 +4,7 @@ from bot.workspace.routes import (
     accounts,
     audit,
     auth,
+    cases,
     dashboard,
     history,
     items,
@@ -24,4 +25,5 @@ ROUTERS = (
     accounts.router,
     transfer.router,
     safety.router,
+    cases.router,
 )

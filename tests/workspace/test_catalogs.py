@@ -20,9 +20,8 @@ from bot.workspace.i18n import DEFAULT_UI_LANGUAGE, UI_LANGUAGES
 CATALOGS = REPO_ROOT / "translations" / "admin"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-# The catalogs checked whole. fr.po and es.po hold every string to translate (`make catalogs`)
-# but are not translated yet: until they are, those pages show the English words.
-TRANSLATED = ("ht",)
+# The catalogs checked whole: every language the workspace offers besides English.
+TRANSLATED = ("ht", "fr", "es")
 
 
 @lru_cache(maxsize=1)

@@ -30,7 +30,6 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -49,7 +48,6 @@ from bot.content.schema import (
     file_stem,
 )
 from bot.languages import LanguageTable
-from bot.places import load_gazetteer
 from bot.store.models import (
     Account,
     ContentItem,
@@ -59,6 +57,7 @@ from bot.store.models import (
     Topic,
 )
 from bot.workspace import audit, revisions
+from bot.workspace.items import gazetteer
 from bot.workspace.permissions import Action, allowed
 from bot.workspace.transfer import TransferError, Unit, from_po, from_xliff, plan, to_po, to_xliff
 
@@ -104,21 +103,13 @@ def _variant(item: ContentItem, language: str) -> ContentVariant | None:
     return next((v for v in item.variants if v.language == language), None)
 
 
-@lru_cache(maxsize=4)
-def _gazetteer_names(path: Path) -> dict[str, dict[str, str]]:
-    return load_gazetteer(path).names
-
-
 def country_names(gazetteer_path: Path, language: str, fallback: str) -> CountryName:
     """A function naming a country in `language` ("Panama", "Panyama"); None is the general
     item, for every country."""
-    names = _gazetteer_names(gazetteer_path)
+    places = gazetteer(gazetteer_path)
 
     def name(code: str | None) -> str:
-        if code is None:
-            return "everywhere"
-        known = names.get(code, {})
-        return known.get(language) or known.get(fallback) or code
+        return "everywhere" if code is None else places.name(code, language, fallback)
 
     return name
 

@@ -20,7 +20,6 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,11 +27,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.content.lookup import NEVER_SENT
-from bot.places import load_gazetteer
 from bot.store.models import Account, ContentItem, ContentRevision, RevisionStatus, VerifiedNumber
 from bot.workspace import audit, truth
 from bot.workspace.dashboard import ItemRef, item_ref
 from bot.workspace.i18n import N_
+from bot.workspace.items import gazetteer
 
 # The international calling code of each country of the gazetteer (ITU-T E.164), so that a
 # number written locally in a country's text matches the international form on the list.
@@ -296,16 +295,11 @@ def _lists(session: Session) -> dict[str | None, set[str]]:
 # --- the countries the workspace knows -------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _gazetteer_names(path: Path) -> dict[str, dict[str, str]]:
-    return load_gazetteer(path).names
-
-
 def country_names(gazetteer_path: Path, language: str, fallback: str = "en") -> dict[str, str]:
     """code -> the country's name in `language` (else English), for the gazetteer's countries
     (content/places/gazetteer.yml): the countries the assistant knows, sorted by name."""
     names = {
         code: by_language.get(language) or by_language.get(fallback) or code
-        for code, by_language in _gazetteer_names(gazetteer_path).items()
+        for code, by_language in gazetteer(gazetteer_path).names.items()
     }
     return dict(sorted(names.items(), key=lambda pair: pair[1]))

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # emergency patterns, the child-alone patterns and the gazetteer saved in the workspace
     # (bot/safety/documents.py SafetyRules): one small query, at most this often.
     safety_refresh_seconds: float = 5.0
+    # Fernet keys for the addresses kept with open handoff cases (HANDOFF_ADDRESS_KEYS,
+    # comma-separated, the first encrypts): required in production, a key file in development.
+    handoff_address_keys: str | None = None
+    # The organisation that gets the cases no partner covers (by name; else "sample").
+    handoff_default_organisation: str | None = None
 
     @model_validator(mode="after")
     def _refuse_missing_secrets_in_production(self) -> Settings:

@@ -40,12 +40,14 @@ from bot.pipeline.consent import Consent, ConsentWords
 from bot.pipeline.flow import (
     EMERGENCY_FLOW,
     SELF_CHECK,
+    TALK_TO_HUMAN,
     YesNo,
     YesNoWords,
     current_flow,
     offer_made,
     replaced_in_emergency,
 )
+from bot.pipeline.handoff import Handoff, asks_for_a_person, reason_for
 from bot.pipeline.language import identify, is_unsupported, next_language
 from bot.pipeline.rasa import RasaClient, RasaUnavailable
 from bot.pipeline.self_check import (
@@ -120,6 +122,8 @@ class Pipeline:
     yes_no: YesNoWords
     pseudonym_key: bytes
     clock: Clock = system_clock
+    # Cases with a person (bot/pipeline/handoff.py); None: no handoff, as before issue 15.
+    handoff: Handoff | None = None
 
     def pseudonym(self, inbound: Inbound) -> str:
         return pseudonymise(self.pseudonym_key, inbound.channel, inbound.address)
@@ -143,13 +147,21 @@ class Pipeline:
             changes.choose_language(inbound.language, CHOSEN)
         flow = current_flow(memory, now)
         answer = self._arrive(inbound, memory, changes, in_self_check=flow == SELF_CHECK_FLOW)
+        if answer is None and self.handoff is not None:
+            answer = await self._inside_case(self.handoff, inbound, pseudonym, memory, changes, now)
         if answer is None:
             text = inbound.text
             if inbound.traits.numbered_options:
                 text = chosen_option(memory.offered_options, text) or text
             turn = _Turn(pseudonym, memory, changes, flow, can_hold, behind_held)
-            answer = await self._understand(text, turn)
-            answer = self._ask_which_country(answer, turn)
+            if self.handoff is not None and self._asks_for_person(text, memory):
+                # A person, Rasa or not; None: no organisation takes cases, answer as before.
+                answer = await self._open_case(self.handoff, inbound, turn, now)
+            if answer is None:
+                answer = await self._understand(text, turn)
+                answer = self._ask_which_country(answer, turn)
+                if self.handoff is not None and not answer.held and asks_for_a_person(answer):
+                    answer = await self._open_case(self.handoff, inbound, turn, now) or answer
             if not answer.held:  # a held "2" must still mean the option offered before
                 self._remember_answer(answer, changes, now)
         await run_in_threadpool(self._write, pseudonym, changes)
@@ -161,6 +173,39 @@ class Pipeline:
         language = self.languages.resolve(memory.language)
         reply = self.generator.generate("utter_greet", Audience(language, memory.country), {})
         return Answer([reply], language)
+
+    # --- a case with a person (bot/pipeline/handoff.py) --------------------------------------
+
+    async def _inside_case(
+        self,
+        handoff: Handoff,
+        inbound: Inbound,
+        pseudonym: str,
+        memory: Memory,
+        changes: Changes,
+        now: dt.datetime,
+    ) -> Answer | None:
+        """Silence while a case is open (the message goes to the case); None to go on: no
+        case, an emergency (the fast path always answers) or the offer of a person again."""
+        emergency = self._is_emergency(inbound)
+        inside = await run_in_threadpool(handoff.inside_case, inbound, pseudonym, emergency, now)
+        if not inside or emergency or handoff.is_request(inbound.text):
+            return None
+        return Answer([], self._language(memory, changes))
+
+    def _asks_for_person(self, text: str, memory: Memory) -> bool:
+        """The button, or "yes" to the pending offer of a person."""
+        if Handoff.is_request(text):
+            return True
+        return memory.pending_offer == TALK_TO_HUMAN and self.yes_no.classify(text) is YesNo.YES
+
+    async def _open_case(
+        self, handoff: Handoff, inbound: Inbound, turn: _Turn, now: dt.datetime
+    ) -> Answer | None:
+        """The person told who will answer; None: no organisation takes cases."""
+        audience = self._audience(turn.memory, turn.changes)
+        reason = reason_for(turn.flow, turn.memory.last_topic)
+        return await run_in_threadpool(handoff.open, inbound, turn.pseudonym, audience, reason, now)
 
     # --- before the message is understood --------------------------------------------------
 

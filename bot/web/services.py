@@ -12,7 +12,9 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import REPO_ROOT, Settings
+from bot.handoff.addresses import ENV_VAR as ADDRESS_KEYS_VAR
+from bot.handoff.addresses import keys_from_env
 from bot.langid import build_detector
 from bot.languages import LanguageTable, load_languages
 from bot.nlg import ResponseGenerator
@@ -22,6 +24,7 @@ from bot.outbox.worker import OutboxWorker
 from bot.phrases import Phrasebook
 from bot.pipeline.consent import load_consent_words
 from bot.pipeline.flow import load_yes_no
+from bot.pipeline.handoff import Handoff
 from bot.pipeline.pipeline import Pipeline
 from bot.pipeline.rasa import RasaClient
 from bot.pipeline.self_check import load_self_check
@@ -88,7 +91,23 @@ class Services:
             yes_no=load_yes_no(settings.translations_dir),
             pseudonym_key=settings.resolved_pseudonym_key(),
             clock=clock,
+            handoff=Handoff(
+                sessions=words.sessions,
+                readers=words.readers,
+                phrases=words.phrases,
+                generator=words.generator,
+                keys=handoff_keys(settings),
+                default_organisation=settings.handoff_default_organisation,
+            ),
         )
         outbox = OutboxWorker(words.sessions, clock)
         replier = Replier(words.sessions, pipeline, outbox, InProcessLocks(), clock)
         return cls(settings, clock, words, http, pipeline, outbox, replier)
+
+
+def handoff_keys(settings: Settings) -> list[bytes]:
+    """The keys of the case addresses; in production without HANDOFF_ADDRESS_KEYS the
+    gateway refuses to start (bot/handoff/addresses.py says why)."""
+    environ = {ADDRESS_KEYS_VAR: settings.handoff_address_keys or ""}
+    dev_key_file = REPO_ROOT / "var" / "handoff-address.key"
+    return keys_from_env(environ, dev_key_file, settings.environment == "production")

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     handoff_address_keys: str | None = None
     # The organisation that gets the cases no partner covers (by name; else "sample").
     handoff_default_organisation: str | None = None
+    # An open case nobody has answered for this long is overdue: the inbox says so and the
+    # person is told, once, with the emergency numbers (HANDOFF_ANSWER_WITHIN_MINUTES).
+    handoff_answer_within_minutes: float = 30.0
 
     @model_validator(mode="after")
     def _refuse_missing_secrets_in_production(self) -> Settings:

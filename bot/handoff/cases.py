@@ -132,9 +132,15 @@ def _opened(case: Case, is_new: bool, now: dt.datetime) -> CaseOpened:
     return CaseOpened(case, case.organisation, is_new, open_now, opening)
 
 
-def _join_existing(case: Case, reason: CaseReason, now: dt.datetime) -> CaseOpened:
+def raise_reason(case: Case, reason: CaseReason) -> None:
+    """A more urgent reason moves the case up the inbox (an emergency written inside a case
+    opened for "other"); a less urgent one never moves it down."""
     if PRIORITY[reason] > case.priority:
         case.reason, case.priority = reason.value, PRIORITY[reason]
+
+
+def _join_existing(case: Case, reason: CaseReason, now: dt.datetime) -> CaseOpened:
+    raise_reason(case, reason)
     case.last_person_message_at = now
     return _opened(case, False, now)
 

@@ -9,20 +9,28 @@ person, and the bot silent while it is open.
   and roughly when, then the emergency numbers of their country when it is known.
 - Button taps inside a case are not put in the case (a "/menu" is not words for a worker);
   the offer of a person tapped again says the case is already open.
+- A case nobody answers in time is escalated once: the person is told, with the emergency
+  numbers of their country (`escalate_overdue`, run every minute by the gateway).
+- The web chat has no API to push to: its page picks the worker's answers up
+  (`answers_waiting`), with its next message or a poll while the case is open.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from bot.channels.base import Inbound
+from bot.clock import Clock
 from bot.handoff import cases
-from bot.handoff.models import CaseReason
+from bot.handoff.models import Case, CaseReason
 from bot.nlg import (
     CHILD_ALONE_TOPIC,
     EMERGENCY_TOPIC,
@@ -34,13 +42,20 @@ from bot.nlg import (
 from bot.phrases import Phrasebook
 from bot.pipeline.flow import EMERGENCY_FLOW, TALK_TO_HUMAN
 from bot.pipeline.self_check import SELF_CHECK_TOPIC
-from bot.pipeline.text import is_payload
+from bot.pipeline.text import country_from_payload, is_payload
 from bot.replies import Answer, Reply
 from bot.store.models import Organisation
 from bot.workspace.accounts import SAMPLE_ORGANISATION, organisation_named
 
+log = logging.getLogger(__name__)
+
 HANDOFF_OPENED = "handoff_opened"
 HANDOFF_ALREADY_OPEN = "handoff_already_open"
+HANDOFF_CLOSED = "handoff_closed"
+HANDOFF_OVERDUE = "handoff_overdue"
+CHILD_FIRST = "handoff_child_first"
+ORGANISATION = "{organisation}"
+ESCALATION_EVERY_SECONDS = 60.0
 # The seven day names, Monday first, comma-separated (one phrase: one line per language).
 WEEKDAYS = "handoff_weekdays"
 
@@ -56,9 +71,24 @@ def reason_for(flow: str | None, last_topic: str | None) -> CaseReason:
     return CaseReason.OTHER
 
 
+def goodbye(phrases: Phrasebook, case: Case) -> str:
+    """What the person is told when a worker closes the case, in the case's language (the
+    inbox passes it to `cases.close`, which sends it before the address goes)."""
+    text = phrases.get(HANDOFF_CLOSED, case.language or "")
+    return text.replace(ORGANISATION, case.organisation.name)
+
+
 def asks_for_a_person(answer: Answer) -> bool:
     """Whether the model's answer is the `talk_to_human` response."""
     return TALK_TO_HUMAN in answer.responses or answer.topic == TALK_TO_HUMAN
+
+
+@dataclass(frozen=True)
+class InsideCase:
+    """A message from a person whose case is open: in the case, and answered only if `tap`
+    is one of the taps the assistant still answers (else silence, a person will answer)."""
+
+    tap: str | None
 
 
 @dataclass
@@ -69,22 +99,47 @@ class Handoff:
     generator: ResponseGenerator
     keys: Sequence[bytes]
     default_organisation: str | None = None
+    # An open case nobody has answered for this long is overdue (HANDOFF_ANSWER_WITHIN_MINUTES).
+    answer_within: dt.timedelta = dt.timedelta(minutes=30)
+    window_template: str | None = None  # WhatsApp's approved template, outside the 24 hours
 
     def inside_case(
-        self, inbound: Inbound, pseudonym: str, emergency: bool, now: dt.datetime
-    ) -> bool:
-        """Whether the person has an open case; their typed message goes into it."""
+        self,
+        inbound: Inbound,
+        chosen: str | None,
+        pseudonym: str,
+        emergency: bool,
+        now: dt.datetime,
+    ) -> InsideCase | None:
+        """None: no open case. Else the typed message goes into the case, and a tap the
+        assistant still answers comes back. `chosen` is the option a digit picks ("1" under
+        "which country?"): a digit means that option only until a worker has written, after
+        which "2" may well answer the worker's question."""
         with self.readers() as session:
             if cases.open_case_for(session, pseudonym) is None:
-                return False
+                return None
         text = inbound.text.strip()
-        if not text or (is_payload(text) and not emergency):
-            return True
         with self.sessions() as session, session.begin():
             case = cases.open_case_for(session, pseudonym)
-            if case is not None:  # closed in between: nothing to add to
+            if case is None:  # closed in between: the assistant answers again
+                return None
+            tapped = chosen if chosen and case.first_answer_at is None else text
+            if self.answered_inside(tapped):
+                country = country_from_payload(tapped)
+                if country is not None and case.country is None:
+                    case.country = country  # the escalation's numbers, the inbox's column
+                return InsideCase(tapped)
+            if text and not (is_payload(text) and not emergency):
                 cases.add_person_message(session, case, text, now)
-        return True
+            if emergency:  # answered by the fast path; the inbox puts the case first
+                cases.raise_reason(case, CaseReason.EMERGENCY)
+        return InsideCase(None)
+
+    @staticmethod
+    def answered_inside(text: str) -> bool:
+        """Taps the assistant still answers inside a case: the offer of a person (it says the
+        case is open) and a country under "which country?" (the numbers it asked for)."""
+        return text.strip() == TALK_PAYLOAD or country_from_payload(text) is not None
 
     def open(
         self,
@@ -117,18 +172,76 @@ class Handoff:
             name = opened.organisation.name
             is_new, open_now, opening = opened.is_new, opened.open_now, opened.next_opening
         if not is_new:
-            text = self.phrases.get(HANDOFF_ALREADY_OPEN, language).replace("{organisation}", name)
+            text = self.phrases.get(HANDOFF_ALREADY_OPEN, language).replace(ORGANISATION, name)
             return Answer([Reply(text, response=HANDOFF_ALREADY_OPEN)], language)
         text = (
             self.phrases.get(HANDOFF_OPENED, language)
-            .replace("{organisation}", name)
+            .replace(ORGANISATION, name)
             .replace("{when}", self._when(open_now, opening, language))
         )
-        if audience.country:
-            # The numbers of the person's country, as the emergency answer gives them.
-            card = self.generator.generate(f"utter_{EMERGENCY_TOPIC}", audience, {})
-            text = f"{text}\n\n{card.text}"
-        return Answer([Reply(text, response=HANDOFF_OPENED)], language)
+        if reason is CaseReason.CHILD_ALONE:
+            text = f"{self.phrases.get(CHILD_FIRST, language)} {text}"
+        return Answer(
+            [Reply(self._with_numbers(text, audience), response=HANDOFF_OPENED)], language
+        )
+
+    def _with_numbers(self, text: str, audience: Audience) -> str:
+        """`text`, then the numbers of the person's country as the emergency answer gives
+        them; without a country, `text` alone (it says to call the emergency number)."""
+        if not audience.country:
+            return text
+        card = self.generator.generate(f"utter_{EMERGENCY_TOPIC}", audience, {})
+        return f"{text}\n\n{card.text}"
+
+    # --- after the case opened ---------------------------------------------------------------
+
+    def escalate_overdue(self, now: dt.datetime) -> int:
+        """Tell each person whose case nobody answered in time, once, that it is still
+        waiting and what to call in danger; returns how many were told. A case whose
+        person cannot be reached (STOP, WhatsApp's window without a template) is still
+        marked escalated: the inbox shows it overdue either way."""
+        told = 0
+        with self.sessions() as session, session.begin():
+            for case in cases.overdue(session, None, self.answer_within, now):
+                if not cases.escalate(session, case, now):
+                    continue  # told already
+                audience = Audience(case.language or "", case.country)
+                phrase = self.phrases.get(HANDOFF_OVERDUE, audience.language)
+                text = self._with_numbers(
+                    phrase.replace(ORGANISATION, case.organisation.name), audience
+                )
+                try:
+                    cases.notify(
+                        session,
+                        case,
+                        text,
+                        now,
+                        keys=self.keys,
+                        window_template=self.window_template,
+                    )
+                    told += 1
+                except cases.DeliveryRefused as error:
+                    log.info("case %d escalated without telling the person: %s", case.id, error)
+        return told
+
+    async def keep_escalating(self, clock: Clock, wake_outbox: Callable[[], None]) -> None:
+        """The gateway's loop: overdue cases every minute (the outbox sends what it queues)."""
+        while True:
+            try:
+                if await run_in_threadpool(self.escalate_overdue, clock()):
+                    wake_outbox()
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("escalating overdue cases failed; trying again")
+            await asyncio.sleep(ESCALATION_EVERY_SECONDS)
+
+    def has_open_case(self, pseudonym: str) -> bool:
+        with self.readers() as session:
+            return cases.open_case_for(session, pseudonym) is not None
+
+    def answers_waiting(self, pseudonym: str, now: dt.datetime) -> list[str]:
+        """The worker's answers (and the assistant's notes) a web-chat person has not seen."""
+        with self.sessions() as session, session.begin():
+            return [m.text for m in cases.web_messages_for(session, pseudonym, now)]
 
     def _anyone(self, session: Session) -> bool:
         if self.default_organisation and organisation_named(session, self.default_organisation):

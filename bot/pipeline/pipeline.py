@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.channels.base import Inbound
 from bot.clock import Clock, system_clock
 from bot.content.schema import SUB_SEPARATOR, parent_topic
+from bot.handoff.models import CaseReason
 from bot.langid import Detection, LanguageDetector
 from bot.languages import LanguageTable
 from bot.nlg import (
@@ -30,6 +31,7 @@ from bot.nlg import (
     EMERGENCY_TOPIC,
     NOT_A_FOLLOW_UP_TOPIC,
     SAFETY_TOPICS,
+    TALK_PAYLOAD,
     TRAFFICKING_TOPIC,
     WHICH_COUNTRY,
     Audience,
@@ -160,8 +162,8 @@ class Pipeline:
             if answer is None:
                 answer = await self._understand(text, turn)
                 answer = self._ask_which_country(answer, turn)
-                if self.handoff is not None and not answer.held and asks_for_a_person(answer):
-                    answer = await self._open_case(self.handoff, inbound, turn, now) or answer
+                if self.handoff is not None and not answer.held:
+                    answer = await self._case_from_answer(self.handoff, inbound, turn, answer, now)
             if not answer.held:  # a held "2" must still mean the option offered before
                 self._remember_answer(answer, changes, now)
         await run_in_threadpool(self._write, pseudonym, changes)
@@ -186,10 +188,16 @@ class Pipeline:
         now: dt.datetime,
     ) -> Answer | None:
         """Silence while a case is open (the message goes to the case); None to go on: no
-        case, an emergency (the fast path always answers) or the offer of a person again."""
+        case, an emergency (the fast path always answers), the offer of a person again or a
+        country tapped under "which country?"."""
         emergency = self._is_emergency(inbound)
-        inside = await run_in_threadpool(handoff.inside_case, inbound, pseudonym, emergency, now)
-        if not inside or emergency or handoff.is_request(inbound.text):
+        chosen = None
+        if inbound.traits.numbered_options:
+            chosen = chosen_option(memory.offered_options, inbound.text)
+        inside = await run_in_threadpool(
+            handoff.inside_case, inbound, chosen, pseudonym, emergency, now
+        )
+        if inside is None or emergency or inside.tap:
             return None
         return Answer([], self._language(memory, changes))
 
@@ -200,12 +208,34 @@ class Pipeline:
         return memory.pending_offer == TALK_TO_HUMAN and self.yes_no.classify(text) is YesNo.YES
 
     async def _open_case(
-        self, handoff: Handoff, inbound: Inbound, turn: _Turn, now: dt.datetime
+        self,
+        handoff: Handoff,
+        inbound: Inbound,
+        turn: _Turn,
+        now: dt.datetime,
+        reason: CaseReason | None = None,
     ) -> Answer | None:
         """The person told who will answer; None: no organisation takes cases."""
         audience = self._audience(turn.memory, turn.changes)
-        reason = reason_for(turn.flow, turn.memory.last_topic)
+        reason = reason or reason_for(turn.flow, turn.memory.last_topic)
         return await run_in_threadpool(handoff.open, inbound, turn.pseudonym, audience, reason, now)
+
+    async def _case_from_answer(
+        self, handoff: Handoff, inbound: Inbound, turn: _Turn, answer: Answer, now: dt.datetime
+    ) -> Answer:
+        """The model asked for a person: a case. A child alone: the child-protection card,
+        then a case at once, without waiting for the child to ask (issue 15: a child alone
+        opens a case); the card's own "talk to a person" is dropped, it is being done."""
+        if asks_for_a_person(answer):
+            return await self._open_case(handoff, inbound, turn, now) or answer
+        if answer.topic != CHILD_ALONE_TOPIC:
+            return answer
+        opened = await self._open_case(handoff, inbound, turn, now, CaseReason.CHILD_ALONE)
+        if opened is None:
+            return answer
+        card = answer.replies[0]
+        kept = [b for b in card.buttons if b.payload != TALK_PAYLOAD]
+        return replace(answer, replies=[replace(card, buttons=kept), *opened.replies])
 
     # --- before the message is understood --------------------------------------------------
 
@@ -459,6 +489,11 @@ class Pipeline:
         result = check.result(progress.yes_count, language, self.languages.default)
         audience = self._audience(turn.memory, changes)
         reply = self.generator.introduce(result, TRAFFICKING_TOPIC, audience, SELF_CHECK_TOPIC)
+        asks_country = any(b.payload.startswith(COUNTRY_PAYLOAD) for b in reply.buttons)
+        if progress.yes_count and self.handoff is not None and not asks_country:
+            # Signs found: a person offered in words too, last ("yes" opens a trafficking case).
+            offer = self.phrases.get("self_check_person_offer", language)
+            reply = replace(reply, text=f"{reply.text}\n\n{offer}")
         return Answer([reply], language)
 
     def _question(self, before: str, index: int, language: str) -> Answer:

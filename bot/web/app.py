@@ -45,6 +45,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     asyncio.create_task(services.outbox.run()),
                     asyncio.create_task(services.replier.run()),
                 ]
+                if services.pipeline.handoff is not None:
+                    escalating = services.pipeline.handoff.keep_escalating(
+                        clock, services.outbox.wake
+                    )
+                    loops.append(asyncio.create_task(escalating))
                 try:
                     yield
                 finally:

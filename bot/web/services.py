@@ -6,6 +6,7 @@ through `bot/web/dependencies.py`, so a route is a plain function of typed argum
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import httpx
@@ -98,6 +99,8 @@ class Services:
                 generator=words.generator,
                 keys=handoff_keys(settings),
                 default_organisation=settings.handoff_default_organisation,
+                answer_within=dt.timedelta(minutes=settings.handoff_answer_within_minutes),
+                window_template=settings.whatsapp_window_template,
             ),
         )
         outbox = OutboxWorker(words.sessions, clock)

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -26,6 +27,7 @@ from wtforms.csrf.session import SessionCSRF
 from bot.clock import Clock
 from bot.config import Settings
 from bot.languages import LanguageTable
+from bot.phrases import Phrasebook
 from bot.store.models import Account, ContentItem
 from bot.workspace import i18n
 from bot.workspace.permissions import Action, allowed
@@ -66,6 +68,17 @@ class Workspace:
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    @cached_property
+    def phrases(self) -> Phrasebook:
+        """The assistant's own words (translations/*.po): what the inbox sends the person
+        when it closes a case is said by the assistant, not by the workspace's interface."""
+        return Phrasebook(self.settings.translations_dir, self.languages)
+
+    @property
+    def answer_within(self) -> dt.timedelta:
+        """A case unanswered for this long is overdue (HANDOFF_ANSWER_WITHIN_MINUTES)."""
+        return dt.timedelta(minutes=self.settings.handoff_answer_within_minutes)
 
 
 class SignInNeeded(Exception):

@@ -16,7 +16,6 @@ from bot.store.models import Account, AuditEntry, OutboxMessage, Role
 from bot.workspace.accounts import create_organisation, organisation_named
 from bot.workspace.pages import PREFIX
 from bot.workspace.permissions import ALLOWED, Action
-from bot.workspace.routes.cases import GOODBYE
 
 PHONE = "whatsapp:+50761234567"
 TEMPLATE = "HXwindow-template"
@@ -272,8 +271,11 @@ def test_closing_hands_back_and_forgets_the_address(ws):
         last = session.scalars(
             select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
         ).all()[-1]
-        assert (last.author, last.text) == ("system", GOODBYE["ht"])
-    assert outbox(ws)[-1] == ("whatsapp", PHONE, {"body": GOODBYE["ht"]})
+        # Told in Kreyòl, with the organisation's name, by the assistant's own phrases.
+        assert last.author == "system"
+        assert last.text.startswith("Konvèsasyon ou ak Panama Aid fini.")
+        assert "asistan an ap reponn ou ankò" in last.text
+    assert outbox(ws)[-1] == ("whatsapp", PHONE, {"body": last.text})
     assert f"Case {case.id}<" not in client.get(f"{PREFIX}/cases").text
     page = client.get(f"{PREFIX}/cases/{case.id}").text
     assert "This case is closed" in page and "Claim this case" not in page

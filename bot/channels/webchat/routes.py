@@ -1,6 +1,10 @@
 """GET /chat, POST /chat (a form post, a full page back: works without JavaScript) and
 POST /chat/messages (JSON, for the page's script). The same conversation as a messaging
 channel: the cookie is the address, replaced by a pseudonym in the pipeline like a phone number.
+
+A browser cannot be sent to: while a case with a person is open, the team's answers wait in
+the case (bot/handoff/) and every response of this channel carries the ones not yet shown;
+the page's script asks GET /chat/updates every POLL_SECONDS until the case closes.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from fastapi import APIRouter, Body, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from bot.channels.base import Inbound
 from bot.channels.webchat import CHANNEL, COOKIE_NAME, TRAITS
 from bot.channels.webchat.render import render
-from bot.replies import Answer
+from bot.pipeline.pipeline import Pipeline
+from bot.replies import Answer, Reply
 from bot.web.dependencies import PipelineDep, WordsDep
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +32,7 @@ CHAT_PHRASES = ("chat_title", "chat_placeholder", "chat_send", "chat_privacy", "
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 static_files = StaticFiles(directory=str(HERE / "static"))
 router = APIRouter()
+POLL_SECONDS = 15  # a person waiting for a caseworker: often enough, cheap on data
 
 
 def _visitor(request: Request, text: str = "") -> Inbound:
@@ -45,14 +52,33 @@ def _with_cookie(response: Response, inbound: Inbound) -> Response:
     return response
 
 
-def _page(
-    request: Request, words: WordsDep, inbound: Inbound, answer: Answer, said: str | None
+async def _from_team(pipeline: Pipeline, inbound: Inbound) -> tuple[list[Reply], bool]:
+    """The team's answers this browser has not shown yet, and whether a case is open."""
+    handoff = pipeline.handoff
+    if handoff is None:
+        return [], False
+    pseudonym = pipeline.pseudonym(inbound)
+    texts = await run_in_threadpool(handoff.answers_waiting, pseudonym, pipeline.clock())
+    is_open = await run_in_threadpool(handoff.has_open_case, pseudonym)
+    return [Reply(text) for text in texts], is_open
+
+
+async def _page(
+    request: Request,
+    pipeline: Pipeline,
+    words: WordsDep,
+    inbound: Inbound,
+    answer: Answer,
+    said: str | None,
 ) -> Response:
+    team, case_open = await _from_team(pipeline, inbound)
     context = {
         "language": answer.language,
         "labels": {key: words.phrases.get(key, answer.language) for key in CHAT_PHRASES},
         "said": said,
+        "team": [render(r) for r in team],
         "replies": [render(r) for r in answer.replies],
+        "poll_seconds": POLL_SECONDS if case_open else 0,
     }
     return _with_cookie(templates.TemplateResponse(request, "chat.html", context), inbound)
 
@@ -65,7 +91,7 @@ async def root() -> RedirectResponse:
 @router.get("/chat", response_class=HTMLResponse)
 async def chat_page(request: Request, pipeline: PipelineDep, words: WordsDep) -> Response:
     inbound = _visitor(request)
-    return _page(request, words, inbound, pipeline.greeting(inbound), said=None)
+    return await _page(request, pipeline, words, inbound, pipeline.greeting(inbound), said=None)
 
 
 @router.post("/chat", response_class=HTMLResponse)
@@ -80,7 +106,7 @@ async def chat_form(
     """The same conversation without JavaScript: a form post, a full page back."""
     inbound = _visitor(request, payload or text)
     answer = await pipeline.answer(inbound)
-    return _page(request, words, inbound, answer, said=title or text)
+    return await _page(request, pipeline, words, inbound, answer, said=title or text)
 
 
 @router.post("/chat/messages")
@@ -92,8 +118,25 @@ async def chat_message(
         return JSONResponse({"error": "text must be a string"}, status_code=422)
     inbound = _visitor(request, text)
     answer = await pipeline.answer(inbound)
+    team, case_open = await _from_team(pipeline, inbound)
     result = {
         "language": answer.language,
+        "team": [render(r).as_json() for r in team],
         "messages": [render(r).as_json() for r in answer.replies],
+        "poll_seconds": POLL_SECONDS if case_open else 0,
     }
     return _with_cookie(JSONResponse(result), inbound)
+
+
+@router.get("/chat/updates")
+async def chat_updates(request: Request, pipeline: PipelineDep) -> JSONResponse:
+    """The team's new answers, for the page's poll; nothing for a browser without a cookie."""
+    if not request.cookies.get(COOKIE_NAME):
+        return JSONResponse({"team": [], "poll_seconds": 0})
+    team, case_open = await _from_team(pipeline, _visitor(request))
+    return JSONResponse(
+        {
+            "team": [render(r).as_json() for r in team],
+            "poll_seconds": POLL_SECONDS if case_open else 0,
+        }
+    )

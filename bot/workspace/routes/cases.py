@@ -32,6 +32,7 @@ from bot.channels.whatsapp.render import TEMPLATE_BODY_LIMIT
 from bot.config import REPO_ROOT
 from bot.handoff import addresses, cases
 from bot.handoff.models import Case, CaseReason, Outcome, SavedReply
+from bot.pipeline.handoff import goodbye
 from bot.store import conversations
 from bot.store.db import as_utc
 from bot.store.models import Account
@@ -51,9 +52,6 @@ from bot.workspace.permissions import Action
 
 router = APIRouter()
 
-# A case nobody has answered within this time is shown as overdue. A setting may replace
-# it later; until then every organisation gets the same half hour.
-ANSWER_WITHIN = dt.timedelta(minutes=30)
 DEV_KEY_FILE = REPO_ROOT / "var" / "handoff-address.key"
 TEXT_LIMIT = 4000  # longer answers are split by the core; this only stops pasted novels
 
@@ -70,16 +68,6 @@ OUTCOMES = {
     Outcome.NO_REPLY.value: N_("The person did not reply"),
     Outcome.DUPLICATE.value: N_("Duplicate of another case"),
     Outcome.OTHER.value: N_("Other"),
-}
-# What the person is told when a case closes, in their language. Temporary: these belong in
-# translations/ with the assistant's other messages (ht in standard IPN orthography).
-GOODBYE = {
-    "en": "Your conversation with the team has ended. The assistant will answer you again. "
-    "If you are in danger, call the emergency number of the country you are in.",
-    "fr": "Votre conversation avec l'équipe est terminée. L'assistant vous répond de nouveau. "
-    "Si vous êtes en danger, appelez le numéro d'urgence du pays où vous êtes.",
-    "ht": "Konvèsasyon ak ekip la fini. Asistan an ap reponn ou ankò. "
-    "Si ou an danje, rele nimewo ijans peyi kote ou ye a.",
 }
 # What a page says after a change (?done=...): known words only, a link cannot add others.
 _DONE = {
@@ -197,7 +185,9 @@ def _rows(request: Request, visit: Visit, only: list[Case] | None = None) -> lis
     """The inbox (or just the cases in `only`) as labels for the page."""
     now = visit.workspace.now()
     organisation_id = visit.account.organisation_id
-    late = {c.id for c in cases.overdue(visit.db, organisation_id, ANSWER_WITHIN, now)}
+    late = {
+        c.id for c in cases.overdue(visit.db, organisation_id, visit.workspace.answer_within, now)
+    }
     countries = numbers.country_names(
         visit.workspace.settings.gazetteer_path, _ui_language(request)
     )
@@ -513,7 +503,7 @@ async def close_case(request: Request, visit: VisitDep, case_id: int) -> Respons
             visit.account,
             form.outcome.data or Outcome.OTHER.value,
             visit.workspace.now(),
-            goodbye=GOODBYE.get(case.language or "", GOODBYE["en"]),
+            goodbye=goodbye(visit.workspace.phrases, case),
             keys=_keys(visit),
             window_template=visit.workspace.settings.whatsapp_window_template,
         )

@@ -28,8 +28,8 @@
     return form;
   }
 
-  function showReply(message) {
-    var div = bubble("bot");
+  function showReply(message, cls) {
+    var div = bubble(cls || "bot");
     div.innerHTML = message.html; // server-rendered from escaped text only
     if (message.buttons && message.buttons.length) {
       var row = document.createElement("div");
@@ -50,12 +50,31 @@
       body: JSON.stringify({ text: text })
     }).then(function (response) { return response.json(); })
       .then(function (data) {
-        (data.messages || []).forEach(showReply);
+        showTeam(data);
+        (data.messages || []).forEach(function (m) { showReply(m); });
         if (data.language) { document.documentElement.lang = data.language; }
         window.scrollTo(0, document.body.scrollHeight);
       })
       .catch(function () { input.value = shown ? input.value : text; });
   }
+
+  // While a case with a person is open, the team's answers are fetched every few seconds.
+  var poll = null;
+  function showTeam(data) {
+    var shown = (data.team || []).length;
+    (data.team || []).forEach(function (m) { showReply(m, "bot team"); });
+    if (shown) { window.scrollTo(0, document.body.scrollHeight); }
+    var seconds = data.poll_seconds || 0;
+    if (poll) { window.clearTimeout(poll); poll = null; }
+    if (seconds > 0) { poll = window.setTimeout(check, seconds * 1000); }
+  }
+  function check() {
+    fetch("/chat/updates", { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(showTeam)
+      .catch(function () { poll = window.setTimeout(check, 60000); });
+  }
+  showTeam({ poll_seconds: Number(log.getAttribute("data-poll-seconds")) || 0 });
 
   composer.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -40,6 +40,7 @@ CHILD_ALONE_TOPIC = "children/alone"
 SAFETY_TOPICS = frozenset({EMERGENCY_TOPIC, TRAFFICKING_TOPIC, CHILD_ALONE_TOPIC})
 GENERAL_SUB = "general"  # "health/general": the topic's own card
 TALK_PAYLOAD = "/talk_to_human"
+PRIVACY_PAYLOAD = "/privacy"  # what is kept and how to erase it (bot/pipeline/privacy.py)
 WHICH_COUNTRY = "which_country"  # the question alone: the conversation's card stays as it was
 COUNTRY_PAYLOAD = "/country"  # + {"country": "PA"}: the answer to "which country?"
 SELF_CHECK_PAYLOAD = "/self_check"  # the trafficking self-check (bot/pipeline/self_check.py)
@@ -254,6 +255,7 @@ class ResponseGenerator:
             )
         ]
         buttons.append(Button(self._phrases.get("language_button", language), "/change_language"))
+        buttons.append(Button(self._phrases.get("privacy_button", language), PRIVACY_PAYLOAD))
         return Reply(text=self._phrases.get(phrase_key, language), buttons=buttons)
 
     def _did_you_mean(self, session: Session, language: str, arguments: dict[str, Any]) -> Reply:

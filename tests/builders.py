@@ -39,3 +39,12 @@ def topic_doc(
             ],
         }
     )
+
+
+def without_privacy_notice(text: str, phrases: Any, language: str = "en") -> str:
+    """The first answer a person gets ends with the privacy notice (bot/pipeline/privacy.py):
+    checked there, and the answer before it returned. Works on plain, Markdown or HTML text."""
+    body, _, notice = text.rpartition("\n\n")
+    first_words = phrases.get("privacy_notice", language).split(":")[0]
+    assert notice.startswith(first_words), f"no privacy notice at the end of {text!r}"
+    return body

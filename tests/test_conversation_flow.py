@@ -21,6 +21,7 @@ from bot.content.io import import_directory
 from bot.pipeline.flow import load_yes_no
 from bot.stack import free_port
 from bot.store.db import session_scope, upgrade
+from tests.builders import without_privacy_notice
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import serve
 from tests.whatsapp_helpers import AUTH_TOKEN, message_form, post_signed
@@ -137,8 +138,8 @@ def test_inside_an_emergency_rasa_down_still_gets_the_numbers(chat, rasa, phrase
     assert phrases.get("emergency_follow_up", "en") in answer and "911" in answer
 
 
-def test_yes_without_a_pending_offer_goes_to_the_model(chat, rasa):
-    assert chat("yes") == "Did you mean...?"
+def test_yes_without_a_pending_offer_goes_to_the_model(chat, rasa, phrases):
+    assert without_privacy_notice(chat("yes"), phrases) == "Did you mean...?"
     assert rasa.messages() == ["yes"]
 
 
@@ -206,7 +207,7 @@ def test_an_answer_that_is_not_yes_or_no_asks_the_same_question_again(chat, phra
 
 
 def test_the_same_card_twice_becomes_the_offer_of_a_person(chat, phrases):
-    assert chat("is there a shelter") == "Shelter card"
+    assert without_privacy_notice(chat("is there a shelter"), phrases) == "Shelter card"
     again = chat("is there a shelter near the church")
     assert again.startswith(phrases.get("nothing_more", "en"))
     assert chat("yes") == "A person card"

@@ -73,12 +73,14 @@ def test_an_edit_in_the_store_shows_on_the_next_reply(generator, sessions):
     assert generator.say("utter_trafficking", "person-ht", {}).text.startswith("Chanje.")
 
 
-def test_menu_shows_topics_as_buttons_in_order_plus_language(generator, phrases):
+def test_menu_shows_topics_as_buttons_in_order_plus_language_and_privacy(generator, phrases):
     reply = generator.say("utter_menu", "person-ht", {})
     assert reply.text == phrases.get("menu_prompt", "ht")
-    assert [b.payload for b in reply.buttons] == ["/health", "/trafficking", "/change_language"]
+    payloads = [b.payload for b in reply.buttons]
+    assert payloads == ["/health", "/trafficking", "/change_language", "/privacy"]
     assert reply.buttons[0].title == "health-ht"
-    assert reply.buttons[-1].title == phrases.get("language_button", "ht")
+    assert reply.buttons[-2].title == phrases.get("language_button", "ht")
+    assert reply.buttons[-1].title == phrases.get("privacy_button", "ht")
 
 
 def test_language_menu_offers_every_language_in_its_own_name(generator, languages):

@@ -26,6 +26,7 @@ from bot.stack import free_port
 from bot.store.db import session_scope
 from bot.store.deliveries import event_counts
 from bot.store.models import Conversation, OutboxMessage
+from tests.builders import without_privacy_notice
 from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import (
@@ -156,7 +157,7 @@ def post(client: TestClient, update: Any, headers: dict[str, str] | None = None)
 
 
 def test_an_update_with_the_right_secret_gets_one_send_message_with_a_keyboard(
-    client, telegram, rasa
+    client, telegram, rasa, phrases
 ):
     chat_id = new_chat()
     response = post(client, text_update(chat_id, "my boss took my passport"))
@@ -168,7 +169,8 @@ def test_an_update_with_the_right_secret_gets_one_send_message_with_a_keyboard(
     assert len(sent) == 1
     assert sent[0]["chat_id"] == str(chat_id)
     assert sent[0]["parse_mode"] == "HTML"
-    assert sent[0]["text"] == "<b>Answer</b> to my boss took my passport"
+    answer = without_privacy_notice(sent[0]["text"], phrases)  # a new person: the notice
+    assert answer == "<b>Answer</b> to my boss took my passport"
     rows = sent[0]["reply_markup"]["inline_keyboard"]
     assert rows == [
         [
@@ -198,7 +200,7 @@ CASES = {
     "start-addressed": Case(lambda c: text_update(c, "/start@route_test_bot"), "/greet", 1),
     "menu": Case(lambda c: text_update(c, "/menu"), "/menu", 1),
     "language": Case(lambda c: text_update(c, "/language"), "/change_language", 1),
-    "delete": Case(lambda c: text_update(c, "/delete"), "/delete_my_data", 1),
+    "delete": Case(lambda c: text_update(c, "/delete"), None, 1),  # asked by the gateway
     "help": Case(lambda c: text_update(c, "/help"), "/menu", 2),
     "unknown-command": Case(lambda c: text_update(c, "/weather"), "/menu", 1),
     "button": Case(lambda c: callback_update(c, "/trafficking"), "/trafficking", 1, True),
@@ -242,7 +244,8 @@ def test_updates(client, telegram, rasa, phrases, case: Case):
     assert rasa.messages() == ([case.to_rasa] if case.to_rasa else [])
     assert all(s["chat_id"] == str(chat_id) for s in sent)
     if case.unreadable:
-        assert sent[0]["text"] == to_html(phrases.get("unreadable_message", "en"))
+        unreadable = without_privacy_notice(sent[0]["text"], phrases)
+        assert unreadable == to_html(phrases.get("unreadable_message", "en"))
     answered = telegram.calls("answerCallbackQuery")
     assert [a["callback_query_id"] for a in answered] == (
         [f"cbq-{chat_id}"] if case.callback_answered else []

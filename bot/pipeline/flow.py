@@ -38,7 +38,11 @@ TALK_TO_HUMAN = "talk_to_human"
 SELF_CHECK = "self_check"
 # Buttons that ask a question "yes" can answer, the likelier meant first: a trafficking card
 # asks "do you want to check a job offer?" and also offers a person.
-OFFER_PAYLOADS = {f"/{SELF_CHECK}": SELF_CHECK, f"/{TALK_TO_HUMAN}": TALK_TO_HUMAN}
+OFFER_PAYLOADS = {
+    f"/{SELF_CHECK}": SELF_CHECK,
+    f"/{TALK_TO_HUMAN}": TALK_TO_HUMAN,
+    "/delete_confirm": "delete_my_data",  # "erase everything?" (bot/pipeline/privacy.py)
+}
 
 
 def current_flow(memory: Memory, now: dt.datetime) -> str | None:

@@ -11,9 +11,11 @@ so no channel re-reads the conversation to render it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field, replace
 from re import compile as regex
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -30,6 +32,7 @@ from bot.nlg import (
     EMERGENCY_MEDICAL,
     EMERGENCY_TOPIC,
     NOT_A_FOLLOW_UP_TOPIC,
+    PRIVACY_PAYLOAD,
     SAFETY_TOPICS,
     TALK_PAYLOAD,
     TRAFFICKING_TOPIC,
@@ -51,6 +54,8 @@ from bot.pipeline.flow import (
 )
 from bot.pipeline.handoff import Handoff, asks_for_a_person, reason_for
 from bot.pipeline.language import identify, is_unsupported, next_language
+from bot.pipeline.privacy import Privacy, Step, concerns
+from bot.pipeline.privacy import step as deletion_step
 from bot.pipeline.rasa import RasaClient, RasaUnavailable
 from bot.pipeline.self_check import (
     NO_PAYLOAD,
@@ -60,9 +65,9 @@ from bot.pipeline.self_check import (
     STOP_PAYLOAD,
     YES_PAYLOAD,
     SelfCheck,
-    Step,
     answer_letter,
 )
+from bot.pipeline.self_check import Step as CheckStep
 from bot.pipeline.text import chosen_option, country_from_payload, for_nlu, is_payload
 from bot.pseudonym import pseudonymise
 from bot.replies import Answer, Button, Reply
@@ -71,6 +76,7 @@ from bot.safety.documents import SafetyRules
 from bot.store import conversations
 from bot.store.conversations import CHOSEN, DETECTED, GUESSED, Changes, Memory
 
+log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 2000  # longer text is cut: nobody types more on a phone, and Rasa slows
 GREET_PAYLOAD = "/greet"  # Telegram's /start; after STOP it means "start again"
 _WORD = regex(r"[^\W\d_]+|\?")
@@ -126,6 +132,8 @@ class Pipeline:
     clock: Clock = system_clock
     # Cases with a person (bot/pipeline/handoff.py); None: no handoff, as before issue 15.
     handoff: Handoff | None = None
+    # The privacy notice and confirmed deletion (bot/pipeline/privacy.py); None: as before.
+    privacy: Privacy | None = None
 
     def pseudonym(self, inbound: Inbound) -> str:
         return pseudonymise(self.pseudonym_key, inbound.channel, inbound.address)
@@ -149,24 +157,36 @@ class Pipeline:
             changes.choose_language(inbound.language, CHOSEN)
         flow = current_flow(memory, now)
         answer = self._arrive(inbound, memory, changes, in_self_check=flow == SELF_CHECK_FLOW)
-        if answer is None and self.handoff is not None:
+        about_deletion = self._about_deletion(inbound.text, memory)
+        if answer is None and self.handoff is not None and not about_deletion:
             answer = await self._inside_case(self.handoff, inbound, pseudonym, memory, changes, now)
         if answer is None:
             text = inbound.text
             if inbound.traits.numbered_options:
                 text = chosen_option(memory.offered_options, text) or text
             turn = _Turn(pseudonym, memory, changes, flow, can_hold, behind_held)
-            if self.handoff is not None and self._asks_for_person(text, memory):
-                # A person, Rasa or not; None: no organisation takes cases, answer as before.
-                answer = await self._open_case(self.handoff, inbound, turn, now)
-            if answer is None:
-                answer = await self._understand(text, turn)
-                answer = self._ask_which_country(answer, turn)
-                if self.handoff is not None and not answer.held:
-                    answer = await self._case_from_answer(self.handoff, inbound, turn, answer, now)
+            answer = await self._respond(text, inbound, turn, now)
             if not answer.held:  # a held "2" must still mean the option offered before
                 self._remember_answer(answer, changes, now)
+        answer = self._first_contact(answer, memory, changes)
         await run_in_threadpool(self._write, pseudonym, changes)
+        return answer
+
+    async def _respond(self, text: str, inbound: Inbound, turn: _Turn, now: dt.datetime) -> Answer:
+        """The answer to a message the conversation's state did not settle."""
+        answer, kept_first = await self._privacy_answer(text, inbound, turn)
+        if answer is not None:
+            return answer
+        if self.handoff is not None and self._asks_for_person(text, turn.memory):
+            # A person, Rasa or not; None: no organisation takes cases, answer as before.
+            answer = await self._open_case(self.handoff, inbound, turn, now)
+        if answer is None:
+            answer = await self._understand(text, turn)
+            answer = self._ask_which_country(answer, turn)
+            if self.handoff is not None and not answer.held:
+                answer = await self._case_from_answer(self.handoff, inbound, turn, answer, now)
+        if kept_first is not None:  # the answer to what they said, then "nothing was erased"
+            answer = replace(answer, replies=[*answer.replies, kept_first])
         return answer
 
     def greeting(self, inbound: Inbound) -> Answer:
@@ -175,6 +195,60 @@ class Pipeline:
         language = self.languages.resolve(memory.language)
         reply = self.generator.generate("utter_greet", Audience(language, memory.country), {})
         return Answer([reply], language)
+
+    # --- privacy and deletion (bot/pipeline/privacy.py) ---------------------------------------
+
+    def _about_deletion(self, text: str, memory: Memory) -> bool:
+        return self.privacy is not None and concerns(text, memory.pending_offer, self.privacy.words)
+
+    async def _privacy_answer(
+        self, text: str, inbound: Inbound, turn: _Turn
+    ) -> tuple[Answer | None, Reply | None]:
+        """The notice on /privacy; the deletion question, the erasure on "yes", "nothing was
+        erased" on "no". Second: the "nothing was erased" that goes before the usual answer
+        when the person said something else. (None, None): not about privacy."""
+        privacy = self.privacy
+        if privacy is None:
+            return None, None
+        language = self._language(turn.memory, turn.changes)
+        if text.strip() == PRIVACY_PAYLOAD:
+            return Answer([privacy.replies.notice(language)], language), None
+        step = deletion_step(text, turn.memory.pending_offer, privacy.words, self.yes_no)
+        if step is None:
+            return None, None
+        if step is Step.ASK:
+            return Answer([privacy.replies.question(language)], language), None
+        if step is Step.KEEP:
+            return Answer([privacy.replies.kept(language)], language), None
+        if step is Step.KEEP_AND_ANSWER:
+            return None, privacy.replies.kept(language)
+        try:
+            await run_in_threadpool(privacy.erase, inbound, turn.pseudonym)
+        except SQLAlchemyError:
+            log.exception("erasing a person's data failed; nothing was said to be erased")
+            return Answer([privacy.replies.failed(language)], language), None
+        turn.changes.forget = True  # and the conversation row goes with this message's write
+        done = privacy.replies.done(self._audience(turn.memory, turn.changes))
+        return Answer([done], language), None
+
+    def _first_contact(self, answer: Answer, memory: Memory, changes: Changes) -> Answer:
+        """The privacy notice, once, after the very first answer (after an emergency card too:
+        never before it); not after an erasure, nor to a person who wrote STOP first."""
+        if (
+            self.privacy is None
+            or memory.known
+            or changes.forget
+            or changes.opted_out
+            or answer.held
+            or not answer.replies
+        ):
+            return answer
+        # In the last message, not a message of its own: one send more costs the person data.
+        notice = self.privacy.replies.notice(answer.language)
+        *before, last = answer.replies
+        return replace(
+            answer, replies=[*before, replace(last, text=f"{last.text}\n\n{notice.text}")]
+        )
 
     # --- a case with a person (bot/pipeline/handoff.py) --------------------------------------
 
@@ -258,7 +332,11 @@ class Pipeline:
             if memory.opted_out and inbound.text == GREET_PAYLOAD:
                 changes.opted_out = False
                 return self._said("opted_in", language)
-            if memory.opted_out and not self._is_emergency(inbound):
+            if (
+                memory.opted_out
+                and not self._is_emergency(inbound)
+                and not self._about_deletion(inbound.text, memory)
+            ):
                 # Stopped means stopped; but a person in danger is answered all the same.
                 return Answer([], language)
         if not inbound.readable:
@@ -387,6 +465,9 @@ class Pipeline:
         if said.set_language in self.languages.names:
             changes.choose_language(said.set_language, CHOSEN)
             language = said.set_language
+        if said.forget and self.privacy is not None:
+            # The model heard "delete my data": ask first, erase only on "yes".
+            return Answer([self.privacy.replies.question(language)], language)
         changes.forget = said.forget
         return Answer(said.replies, language)
 
@@ -475,15 +556,15 @@ class Pipeline:
             return self._question(f"{intro}\n\n", 0, language)
         letter = answer_letter(text, self.yes_no.classify(text))
         progress = check.advance(turn.memory.flow_state, letter, check.is_stop(text))
-        if progress.step is Step.STOPPED:
+        if progress.step is CheckStep.STOPPED:
             changes.flow = ""
             return self._said("self_check_stopped", language)
         changes.flow, changes.flow_updated_at = SELF_CHECK_FLOW, now
         changes.flow_state = progress.answers
-        if progress.step is Step.AGAIN:
+        if progress.step is CheckStep.AGAIN:
             again = self.phrases.get("self_check_again", language)
             return self._question(f"{again}\n\n", len(progress.answers), language)
-        if progress.step is Step.ASK:
+        if progress.step is CheckStep.ASK:
             return self._question("", len(progress.answers), language)
         changes.flow = ""  # done: the answers go with the flow (bot/store/conversations.py)
         result = check.result(progress.yes_count, language, self.languages.default)

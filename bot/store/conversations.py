@@ -37,6 +37,7 @@ class Memory:
     pending_offer: str | None = None
     flow_state: str = ""  # the flow's progress (the self-check's answers so far: "yn")
     last_card: str | None = None  # the card last sent ("health/pregnancy@MX")
+    known: bool = False  # a row exists: not the first contact (the privacy notice is said once)
 
     @property
     def language_settled(self) -> bool:
@@ -92,6 +93,7 @@ def read(session: Session, pseudonym: str) -> Memory:
         pending_offer=conversation.pending_offer,
         flow_state=conversation.flow_state or "",
         last_card=conversation.last_card,
+        known=True,
     )
 
 

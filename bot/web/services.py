@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.base import Inbound
 from bot.clock import Clock
 from bot.config import REPO_ROOT, Settings
+from bot.handoff import retention
 from bot.handoff.addresses import ENV_VAR as ADDRESS_KEYS_VAR
 from bot.handoff.addresses import keys_from_env
 from bot.langid import build_detector
@@ -27,11 +31,14 @@ from bot.pipeline.consent import load_consent_words
 from bot.pipeline.flow import load_yes_no
 from bot.pipeline.handoff import Handoff
 from bot.pipeline.pipeline import Pipeline
+from bot.pipeline.privacy import Privacy, PrivacyReplies, load_deletion_words
 from bot.pipeline.rasa import RasaClient
 from bot.pipeline.self_check import load_self_check
 from bot.places import load_gazetteer
 from bot.safety.documents import SafetyRules
+from bot.store import conversations
 from bot.store.db import reader_factory, session_factory
+from bot.store.models import InboxMessage, OutboxMessage
 
 
 @dataclass
@@ -102,6 +109,11 @@ class Services:
                 answer_within=dt.timedelta(minutes=settings.handoff_answer_within_minutes),
                 window_template=settings.whatsapp_window_template,
             ),
+            privacy=Privacy(
+                replies=PrivacyReplies(words.phrases, words.generator, settings.retain_text_days),
+                words=load_deletion_words(settings.translations_dir),
+                erase=partial(erase_person, words.sessions),
+            ),
         )
         outbox = OutboxWorker(words.sessions, clock)
         replier = Replier(words.sessions, pipeline, outbox, InProcessLocks(), clock)
@@ -114,3 +126,17 @@ def handoff_keys(settings: Settings) -> list[bytes]:
     environ = {ADDRESS_KEYS_VAR: settings.handoff_address_keys or ""}
     dev_key_file = REPO_ROOT / "var" / "handoff-address.key"
     return keys_from_env(environ, dev_key_file, settings.environment == "production")
+
+
+def erase_person(sessions: sessionmaker[Session], inbound: Inbound, pseudonym: str) -> None:
+    """Everything of one person, in one transaction: the conversation and its state, their
+    cases with every message and address, messages waiting in the inbox or the outbox."""
+    with sessions() as session, session.begin():
+        conversations.forget(session, pseudonym)
+        retention.forget_person(session, pseudonym)
+        for table in (InboxMessage, OutboxMessage):
+            session.execute(
+                delete(table).where(
+                    table.channel == inbound.channel, table.address == inbound.address
+                )
+            )

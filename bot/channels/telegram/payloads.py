@@ -29,6 +29,7 @@ COMMAND_PAYLOADS = {
     "menu": MENU_PAYLOAD,
     "language": "/change_language",
     "delete": "/delete_my_data",
+    "privacy": "/privacy",
 }
 # Only what we answer: Telegram then never sends edited messages, channel posts and the like.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

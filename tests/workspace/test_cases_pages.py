@@ -293,3 +293,17 @@ def test_an_unknown_outcome_is_refused(ws):
 def test_roles_without_the_right_are_the_content_roles():
     for role in Role:
         assert (Action.ANSWER_CASES in ALLOWED[role]) is (role.value in ANSWERS)
+
+
+def test_the_list_counts_the_organisations_cases_and_the_first_answer(ws):
+    closed = open_case(ws)
+    open_case(ws, address="whatsapp:+50760009999")
+    open_case(ws, org="Mexico Help", address="whatsapp:+5215512345678")  # not theirs
+    client = signed_in(ws, "caseworker")
+    claim_as(ws, client, closed.id)
+    ws.clock.advance(minutes=12)
+    ws.post(client, f"/cases/{closed.id}/reply", f"/cases/{closed.id}", text="Bonjou, m la.")
+    ws.post(client, f"/cases/{closed.id}/close", f"/cases/{closed.id}", outcome="answered")
+    page = client.get(f"{PREFIX}/cases").text
+    assert "1 open, 1 closed, 0 not answered in time" in page
+    assert "first answer within 12.0 minutes" in page

@@ -305,7 +305,12 @@ def _back(case: Case, done: str, anchor: str = "") -> Response:
 def cases_page(request: Request, visit: VisitDep, done: str | None = None) -> Response:
     visit.require(Action.ANSWER_CASES)
     return render(
-        request, "cases.html", visit, rows=_rows(request, visit), done=_DONE.get(done or "")
+        request,
+        "cases.html",
+        visit,
+        rows=_rows(request, visit),
+        done=_DONE.get(done or ""),
+        counts=cases.counts(visit.db, visit.account.organisation_id),
     )
 
 

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.channels.webchat.render import to_html
 from bot.config import REPO_ROOT
 from bot.content.io import save_topic, topic_to_doc
 from bot.languages import load_languages
@@ -18,6 +19,11 @@ from tests.integration.conftest import INTEGRATION_KEY, plain
 pytestmark = pytest.mark.integration
 LANGUAGES = load_languages(REPO_ROOT / "translations")
 PHRASES = Phrasebook(REPO_ROOT / "translations", LANGUAGES)
+
+
+def notice(language: str) -> str:
+    """The privacy notice as the person reads it at the end of their first answer."""
+    return plain(to_html(PHRASES.get("privacy_notice", language).replace("{days}", "7")))
 
 
 def stored_body_for(database_url: str, topic: str, language: str, country: str | None) -> str:
@@ -57,7 +63,8 @@ def test_greeting_then_trafficking_answer_in_the_persons_language(
 ):
     greeting_reply = person.says(greeting)
     assert person.language == language
-    assert plain(greeting_reply[0]["html"]) == plain(PHRASES.get("greet", language))
+    greet = plain(PHRASES.get("greet", language))
+    assert plain(greeting_reply[0]["html"]) == f"{greet} {notice(language)}"  # the first answer
     assert any(b["payload"] == "/trafficking" for b in greeting_reply[0]["buttons"])
 
     answer = person.says(question)
@@ -75,9 +82,10 @@ def test_menu_shows_the_topics_as_buttons(running, person, language):
         menu_topics = session.scalars(
             select(Topic.name).where(Topic.menu_order.is_not(None)).order_by(Topic.menu_order)
         ).all()
-    assert payloads == [f"/{t}" for t in menu_topics] + ["/change_language"]
+    assert payloads == [f"/{t}" for t in menu_topics] + ["/change_language", "/privacy"]
     titles = [b["title"] for b in reply[0]["buttons"]]
-    assert PHRASES.get("language_button", language) == titles[-1]
+    assert PHRASES.get("language_button", language) == titles[-2]
+    assert PHRASES.get("privacy_button", language) == titles[-1]
 
 
 def test_asking_for_a_language_switches_replies_and_menus(running, person):
@@ -123,13 +131,25 @@ def _row_of(running, person) -> Conversation | None:
         return session.get(Conversation, pseudonym)
 
 
-def test_delete_my_data_forgets_the_person(running, person):
+def test_delete_my_data_asks_then_forgets_the_person(running, person):
     person.says("bonjou")
     assert _row_of(running, person).language == "ht"
-    reply = person.says("efase tout done mwen yo souple")
+    asked = person.says("efase tout done mwen yo souple")
+    assert plain(asked[0]["html"]) == plain(to_html(PHRASES.get("delete_ask", "ht")))
+    assert _row_of(running, person).language == "ht"  # nothing erased before the "yes"
+    reply = person.says("wi")
     expected = first_line(stored_body(running.database_url, "delete_my_data", "ht"))
     assert expected in plain(reply[0]["html"]), "the confirmation is still in Kreyòl"
     assert _row_of(running, person) is None
+
+
+def test_the_models_delete_my_data_asks_and_no_keeps_everything(running, person):
+    person.says("hello")
+    asked = person.says("please delete all my personal data")  # the model's delete_my_data
+    assert plain(asked[0]["html"]) == plain(to_html(PHRASES.get("delete_ask", "en")))
+    kept = person.says("no")
+    assert plain(kept[0]["html"]) == plain(to_html(PHRASES.get("delete_kept", "en")))
+    assert _row_of(running, person).language == "en"
 
 
 def test_unknown_gibberish_offers_the_menu(running, person):

@@ -15,7 +15,7 @@ from bot.languages import load_languages
 from bot.phrases import Phrasebook
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, fake_telegram
 from tests.integration.conftest import RunningStack, plain, running_stack
-from tests.integration.test_conversation import first_line, stored_body
+from tests.integration.test_conversation import first_line, notice, stored_body
 
 pytestmark = pytest.mark.integration
 PHRASES = Phrasebook(REPO_ROOT / "translations", load_languages(REPO_ROOT / "translations"))
@@ -86,7 +86,8 @@ def say(stack: RunningStack, telegram: FakeTelegram, chat_id: int, text: str) ->
 def test_deep_link_then_trafficking_answer_on_telegram(stack, telegram, language, question):
     chat_id = 900_000_000 + next(_ids)
     greeting = say(stack, telegram, chat_id, f"/start {language}_itest")
-    assert plain(greeting["text"]) == plain(PHRASES.get("greet", language).replace("*", ""))
+    greet = plain(PHRASES.get("greet", language).replace("*", ""))
+    assert plain(greeting["text"]) == f"{greet} {notice(language)}"  # the first answer
     payloads = [
         key["callback_data"] for row in greeting["reply_markup"]["inline_keyboard"] for key in row
     ]

@@ -299,3 +299,11 @@ def test_the_web_chat_shows_the_teams_answers_and_polls_while_the_case_is_open(
 def test_the_updates_route_needs_the_chats_cookie(client):
     fresh = TestClient(client.app)
     assert fresh.get("/chat/updates").json() == {"team": [], "poll_seconds": 0}
+
+
+def test_no_partner_for_the_country_opens_no_case_in_the_sample(chat, settings):
+    chat("mwen nan Costa Rica")  # partners serve Panama and Mexico only
+    assert chat(ASK_FOR_A_PERSON) == "A person card"  # the assistant's own answer
+    with session_scope(settings.database_url) as session:
+        assert session.scalars(select(Case)).all() == []
+    assert chat("kote m ka dòmi aswè a?") == "Shelter card"  # not silenced

@@ -157,17 +157,19 @@ def open_case(
     now: dt.datetime,
     keys: Sequence[bytes],
     default_name: str | None = None,
+    organisation: Organisation | None = None,
 ) -> CaseOpened:
     """Open a case for the person, or return the one already open (more urgent if the new
     reason is). `address` is the raw phone number, chat id or web-chat cookie: it is stored
-    only encrypted, with the case, until the case closes."""
+    only encrypted, with the case, until the case closes. `organisation`: chosen already by
+    the caller (`choose_organisation`), else chosen here."""
     why = CaseReason(reason)
     if channel not in CHANNELS:
         raise HandoffError(f"unknown channel {channel!r}")
     existing = open_case_for(session, pseudonym)
     if existing is not None:
         return _join_existing(existing, why, now)
-    organisation = choose_organisation(
+    organisation = organisation or choose_organisation(
         session, country, language, now=now, default_name=default_name
     )
     case = Case(

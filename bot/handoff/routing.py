@@ -96,6 +96,10 @@ def choose_organisation(
         steps.append([o for o in partners if country in _countries(o)])
     if language:
         steps.append([o for o in partners if not _countries(o) and language in _languages(o)])
+    if language and not country:
+        # Where the person is is not known yet (a child who has not said): a partner that
+        # speaks their language, wherever it works, rather than nobody.
+        steps.append([o for o in partners if language in _languages(o)])
     for candidates in steps:
         chosen = _best(candidates, now)
         if chosen is not None:

@@ -23,7 +23,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -31,6 +30,7 @@ from bot.channels.base import Inbound
 from bot.clock import Clock
 from bot.handoff import cases
 from bot.handoff.models import Case, CaseReason
+from bot.handoff.routing import choose_organisation
 from bot.nlg import (
     CHILD_ALONE_TOPIC,
     EMERGENCY_TOPIC,
@@ -44,8 +44,7 @@ from bot.pipeline.flow import EMERGENCY_FLOW, TALK_TO_HUMAN
 from bot.pipeline.self_check import SELF_CHECK_TOPIC
 from bot.pipeline.text import country_from_payload, is_payload
 from bot.replies import Answer, Reply
-from bot.store.models import Organisation
-from bot.workspace.accounts import SAMPLE_ORGANISATION, organisation_named
+from bot.workspace.accounts import SAMPLE_ORGANISATION
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +149,23 @@ class Handoff:
         now: dt.datetime,
     ) -> Answer | None:
         """Open (or join) the person's case and say, in their language, who answers when;
-        None when no organisation can take cases (no partner and no default configured):
-        a case in the placeholder sample organisation would silence the bot with nobody to
-        answer, so the caller gives its usual answer instead."""
+        None when no organisation serves the person (no partner for their country or
+        language, and no HANDOFF_DEFAULT_ORGANISATION): a case in the placeholder sample
+        organisation would silence the bot with nobody to answer, so the caller gives its
+        usual answer instead."""
         language = audience.language
         with self.sessions() as session, session.begin():
-            if cases.open_case_for(session, pseudonym) is None and not self._anyone(session):
-                return None
+            target = None
+            if cases.open_case_for(session, pseudonym) is None:
+                target = choose_organisation(
+                    session,
+                    audience.country,
+                    language,
+                    now=now,
+                    default_name=self.default_organisation,
+                )
+                if target.name.lower() == SAMPLE_ORGANISATION:
+                    return None
             opened = cases.open_case(
                 session,
                 pseudonym=pseudonym,
@@ -167,7 +176,7 @@ class Handoff:
                 reason=reason.value,
                 now=now,
                 keys=self.keys,
-                default_name=self.default_organisation,
+                organisation=target,
             )
             name = opened.organisation.name
             is_new, open_now, opening = opened.is_new, opened.open_now, opened.next_opening
@@ -242,14 +251,6 @@ class Handoff:
         """The worker's answers (and the assistant's notes) a web-chat person has not seen."""
         with self.sessions() as session, session.begin():
             return [m.text for m in cases.web_messages_for(session, pseudonym, now)]
-
-    def _anyone(self, session: Session) -> bool:
-        if self.default_organisation and organisation_named(session, self.default_organisation):
-            return True
-        partner = select(Organisation.id).where(
-            func.lower(Organisation.name) != SAMPLE_ORGANISATION
-        )
-        return session.scalars(partner.limit(1)).first() is not None
 
     def _when(self, open_now: bool, opening: dt.datetime | None, language: str) -> str:
         if open_now:

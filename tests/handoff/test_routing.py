@@ -37,7 +37,8 @@ CASES = [
     ("CO", "ht", "everywhere ht"),  # no partner in Colombia: the language everywhere
     ("CO", "fr", "everywhere fr"),
     (None, "ht", "everywhere ht"),  # country unknown
-    ("CO", "en", "sample"),  # nobody: the default
+    (None, "en", "PA en"),  # country unknown, nobody everywhere: a partner in the language
+    ("CO", "en", "sample"),  # ...but a known country is not handed to another country's
     (None, None, "sample"),
     ("GT", "ht", "Guatemala ht"),  # unreadable hours count as never open, not as an error
 ]

@@ -190,6 +190,7 @@ def test_a_child_alone_gets_the_card_and_a_case_at_once(chat, settings, phrases)
     told = chat("m gen 15 an, m poukont mwen nan Panama")
     assert phrases.get("handoff_child_first", "ht") in told
     assert "Lakay Panama" in told and "911" in told
+    assert told.count("*911*") == 1  # the card's numbers, not the emergency card again
     organisation, reason, _ = the_case(settings)
     assert (organisation, reason) == ("Lakay Panama", CaseReason.CHILD_ALONE)
     # The card's "talk to a person" is gone: a person is already asked for.

@@ -189,7 +189,9 @@ class Handoff:
             .replace("{when}", self._when(open_now, opening, language))
         )
         if reason is CaseReason.CHILD_ALONE:
+            # Right after the child-protection card, which has the numbers already.
             text = f"{self.phrases.get(CHILD_FIRST, language)} {text}"
+            return Answer([Reply(text, response=HANDOFF_OPENED)], language)
         return Answer(
             [Reply(self._with_numbers(text, audience), response=HANDOFF_OPENED)], language
         )

@@ -13,6 +13,10 @@ demo                   everything, on embedded defaults (what `make demo` runs)
 admin create-org NAME  a partner organisation (bot/workspace/cli.py)
 admin create-user --org NAME --role ROLE USERNAME
                        an account; the password is read from stdin or a prompt
+translate list         installed machine-translation pairs with their versions
+translate install PATH install an .argosmodel (bot/translation/cli.py)
+translate package-opus-mt MODEL_DIR OUT
+                       an OPUS-MT Marian model (e.g. en->ht) as an .argosmodel
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings, get_settings
+from bot.translation import cli as translation_cli
 from bot.workspace import cli as workspace_cli
 
 
@@ -260,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     whatsapp.set_defaults(run=_whatsapp)
     commands.add_parser("demo", help="run everything on embedded defaults").set_defaults(run=_demo)
     workspace_cli.add_commands(commands)
+    translation_cli.register(commands)
     return parser
 
 

@@ -40,7 +40,7 @@ VOCAB_SIZE = 160
 # Marian's own vocabulary convention: </s> is 0 and <unk> is 1.
 MARIAN_SPECIALS = ["</s>", "<unk>"]
 # A random decoder seldom picks </s>; this logit bias ends a "sentence" after a few tokens.
-EOS_BIAS = 3.0
+EOS_BIAS = 5.0
 EMBEDDING_SCALE = 0.5
 
 

@@ -163,6 +163,8 @@ def install(path: Path, packages_dir: Path) -> Installed:
             archive.extractall(work)
             destination = packages_dir / top
             _remove_same_pair(packages_dir, metadata["from_code"], metadata["to_code"])
+            if destination.exists():
+                shutil.rmtree(destination)
             shutil.move(str(Path(work) / top), destination)
     ensure_splitter(destination)
     return Installed(

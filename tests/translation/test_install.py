@@ -43,12 +43,15 @@ def _rezip(source: Path, out: Path, edit) -> Path:
 def test_a_package_without_splitter_gets_the_offline_one(
     assets: dict[str, Path], packages_dir: Path, tmp_path: Path
 ) -> None:
+    """Packages from argos's index carry a stanza/ folder and no spacy/; argos would pick
+    stanza/ and, in SPACY mode, fail for want of a downloaded model."""
     bare = _rezip(
         assets["en_fr"],
         tmp_path / "bare.argosmodel",
-        lambda name, data: None if "/spacy/" in name else (name, data),
+        lambda name, data: (name.replace("/spacy/", "/stanza/"), data),
     )
     installed = install(bare, packages_dir)
+    assert (installed.path / "stanza").exists()
     assert (installed.path / "spacy" / "config.cfg").exists()
     draft = Translator(packages_dir).translate("Keep copies of your documents.", "en", "fr")
     assert draft.text.strip()

@@ -9,6 +9,8 @@ db upgrade             bring the database schema up to date
 whatsapp send --to whatsapp:+509... --text "..."
                        queue a later message (free text within 24 h, else the window template);
                        the running gateway sends it (needs TWILIO_ACCOUNT_SID and WHATSAPP_FROM)
+purge [--now ISO]      remove message text and webhook ids older than RETAIN_TEXT_DAYS
+                       (bot/purge.py); `make demo` runs it every PURGE_EVERY_MINUTES
 demo                   everything, on embedded defaults (what `make demo` runs)
 admin create-org NAME  a partner organisation (bot/workspace/cli.py)
 admin create-user --org NAME --role ROLE USERNAME
@@ -22,6 +24,7 @@ translate package-opus-mt MODEL_DIR OUT
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import sys
 from pathlib import Path
@@ -155,6 +158,7 @@ def _demo(_args: argparse.Namespace) -> int:
     exits is started again, see bot/supervisor.py), stop them all on SIGINT/SIGTERM."""
     from urllib.parse import urlparse
 
+    from bot.purge import PurgeSchedule
     from bot.stack import Ports, Stack, die_with_parent
     from bot.supervisor import ReadyWatch, Supervisor, supervise
     from bot.training import train_if_needed
@@ -183,7 +187,8 @@ def _demo(_args: argparse.Namespace) -> int:
             f"web chat:  {gateway}/chat\nworkspace: {gateway}/admin\n"
             f"health:    {gateway}/healthz\n"
             f"rasa:      {ports.url(ports.rasa)}\nlogs:      {stack.run_dir}\n"
-            f"processes: {supervisor.status_file}",
+            f"processes: {supervisor.status_file}\n"
+            f"purge:     every {settings.purge_every_minutes:g} minutes, see purge.log",
             flush=True,
         )
         print(FIRST_ACCOUNT_HINT, flush=True)
@@ -201,18 +206,30 @@ def _demo(_args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     print("starting: gateway, action server, Rasa (loading the model takes a while)...", flush=True)
     watch = ReadyWatch(is_ready=stack.healthy, on_ready=announce_ready, on_late=warn_late)
-    supervise(supervisor, until=lambda: stopping, on_tick=watch)
+    purge_schedule = PurgeSchedule(
+        start=lambda: stack.run_command("purge", ["purge"]),
+        every=settings.purge_every_minutes * 60,
+    )
+
+    def tick() -> None:
+        watch()
+        purge_schedule()
+
+    supervise(supervisor, until=lambda: stopping, on_tick=tick)
     print("stopped every process", flush=True)
     return 0
 
 
 def _whatsapp(args: argparse.Namespace) -> int:
+    from bot.address_keys import keys_for
     from bot.channels.whatsapp.window import FollowUpRefused, queue_follow_up
     from bot.clock import system_clock
+    from bot.store import sealed
     from bot.store.db import session_scope, upgrade
 
     settings = get_settings()
     upgrade(settings.database_url)
+    sealed.configure(keys_for(settings), settings.resolved_pseudonym_key())
     text = sys.stdin.read() if args.text == "-" else args.text
     try:
         with session_scope(settings.database_url) as session:
@@ -229,6 +246,34 @@ def _whatsapp(args: argparse.Namespace) -> int:
         return 1
     print(f"queued as {sent_as}; the gateway sends it")
     return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from bot.clock import system_clock
+    from bot.purge import purge
+    from bot.store.db import session_factory, upgrade
+    from bot.web.services import tracker_events
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    now = args.now or system_clock()
+    report = purge(
+        session_factory(settings.database_url),
+        tracker_events(settings),
+        now,
+        settings.retain_text_days,
+    )
+    days = settings.retain_text_days
+    print(f"purged what is older than {days} days before {now:%Y-%m-%d %H:%M} UTC:")
+    for line in report.lines():
+        print(f"  {line}")
+    return 0
+
+
+def _moment(text: str) -> dt.datetime:
+    """An ISO date or time, taken as UTC when it names no zone."""
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     whatsapp.add_argument("--to", required=True, help="whatsapp:+<country code><number>")
     whatsapp.add_argument("--text", required=True, help='the message, or "-" to read stdin')
     whatsapp.set_defaults(run=_whatsapp)
+    purge = commands.add_parser("purge", help="remove text older than RETAIN_TEXT_DAYS")
+    purge.add_argument(
+        "--now", type=_moment, default=None, help="purge as if it were this ISO time (UTC)"
+    )
+    purge.set_defaults(run=_purge)
     commands.add_parser("demo", help="run everything on embedded defaults").set_defaults(run=_demo)
     workspace_cli.add_commands(commands)
     translation_cli.register(commands)

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout_seconds: float = 20.0
+    # Rasa's HTTP API token (`rasa run --enable-api --auth-token`): the gateway erases a
+    # person's tracker through it on a confirmed deletion. bot/stack.py makes one per run.
+    rasa_api_token: str | None = None
+    # Rasa's SQL tracker store (TRACKER_STORE_URL, a SQLAlchemy URL): the gateway deletes a
+    # person's events there on erasure and old ones in the purge (bot/tracker_store.py).
+    # bot/stack.py points Rasa and the gateway at an SQLite file in the run folder.
+    tracker_store_url: str | None = None
 
     content_dir: Path = REPO_ROOT / "content"
     translations_dir: Path = REPO_ROOT / "translations"
@@ -98,6 +105,8 @@ class Settings(BaseSettings):
     # Message text is kept at most this many days (RETAIN_TEXT_DAYS; issue 16): the privacy
     # notice says so, and `python -m bot purge` removes what is older.
     retain_text_days: int = 7
+    # `make demo` runs `python -m bot purge` at start and this often (PURGE_EVERY_MINUTES).
+    purge_every_minutes: float = 60.0
 
     @model_validator(mode="after")
     def _refuse_missing_secrets_in_production(self) -> Settings:

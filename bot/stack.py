@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ import httpx
 import yaml
 
 from bot.config import REPO_ROOT
+from bot.tracker_store import rasa_endpoint
 from bot.training import RASA_BIN, model_path, rasa_env
 
 STOP_GRACE_SECONDS = 10.0
@@ -62,6 +64,9 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     root: Path = REPO_ROOT
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Rasa's HTTP API is on (the gateway erases a person's tracker through it, issue 16),
+    # behind this token; one per stack unless RASA_API_TOKEN is given.
+    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def _env(self) -> dict[str, str]:
         env = rasa_env()
@@ -71,6 +76,8 @@ class Stack:
             RASA_URL=self.ports.url(self.ports.rasa),
             ACTION_SERVER_URL=self.ports.url(self.ports.actions),
         )
+        env.setdefault("RASA_API_TOKEN", self.api_token)
+        env.setdefault("TRACKER_STORE_URL", f"sqlite:///{self.run_dir.resolve() / 'tracker.db'}")
         return env
 
     def _write_endpoints(self) -> Path:
@@ -78,6 +85,8 @@ class Stack:
         endpoints = {
             "action_endpoint": {"url": self.ports.url(self.ports.actions, "/webhook")},
             "nlg": {"url": self.ports.url(self.ports.gateway, "/nlg")},
+            # A store the gateway can delete from (erasure, purge); in memory it could not.
+            "tracker_store": rasa_endpoint(self._env()["TRACKER_STORE_URL"]),
         }
         path.write_text(yaml.safe_dump(endpoints))
         return path
@@ -119,6 +128,9 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(self.ports.rasa),
+                "--enable-api",
+                "--auth-token",
+                self._env()["RASA_API_TOKEN"],
             ],
         }
 
@@ -128,11 +140,24 @@ class Stack:
         Its own session, hence its own process group: stopping it stops what it spawned, and a
         Ctrl-C in the terminal reaches only us, so we decide the order things stop in.
         `extra_env` is for settings only this process needs (the supervisor's status file)."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)  # commands() writes endpoints.yml there
+        process = self._popen(name, self.commands()[name], extra_env)
+        self.processes[name] = process
+        return process
+
+    def run_command(self, name: str, arguments: list[str]) -> subprocess.Popen[bytes]:
+        """`python -m bot ARGUMENTS` once, with the stack's settings, its output appended to
+        `run_dir/<name>.log`; not supervised (the demo's scheduled purge)."""
+        return self._popen(name, [sys.executable, "-m", "bot", *arguments])
+
+    def _popen(
+        self, name: str, command: list[str], extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         env = self._env() | (extra_env or {})
         with (self.run_dir / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own fixed commands
-                self.commands()[name],
+            return subprocess.Popen(  # noqa: S603 - our own fixed commands
+                command,
                 cwd=self.root,
                 env=env,
                 stdout=log,
@@ -141,8 +166,6 @@ class Stack:
                 start_new_session=True,
                 preexec_fn=die_with_parent,
             )
-        self.processes[name] = process
-        return process
 
     def start(self, names: tuple[str, ...] = ("actions", "gateway", "rasa")) -> None:
         for name in names:

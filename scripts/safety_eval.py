@@ -1,4 +1,4 @@
-"""Measure the emergency fast path on tests/data/safety/*.tsv; write docs/safety.md.
+"""Measure the emergency fast path on tests/data/safety/*.tsv; write docs/emergency-benchmark.md.
 
 .venv/bin/python scripts/safety_eval.py
 
@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 SETS = REPO / "tests" / "data" / "safety"
 PATTERNS = REPO / "content" / "safety" / "emergency.yml"
 MINOR_PATTERNS = REPO / "content" / "safety" / "minor_alone.yml"
-REPORT = REPO / "docs" / "safety.md"
+REPORT = REPO / "docs" / "emergency-benchmark.md"
 NLU = [REPO / "nlu_data", REPO / "tests" / "data" / "nlu_heldout"]
 LANGUAGES = ["en", "fr", "ht", "es"]
 CHILD_ALONE_LANGUAGES = ["en", "fr", "ht"]

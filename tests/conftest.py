@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,7 +15,18 @@ from bot.content.io import import_directory
 from bot.languages import LanguageTable, load_languages
 from bot.phrases import Phrasebook
 from bot.stack import free_port
+from bot.store import sealed
 from bot.store.db import get_engine, session_scope, upgrade
+
+TEST_PSEUDONYM_KEY = b"test-key"
+TEST_ADDRESS_KEY = Fernet.generate_key()
+
+
+@pytest.fixture(autouse=True)
+def address_keys() -> None:
+    """The keys that encrypt inbox and outbox addresses (bot/store/sealed.py), set again
+    before each test: a gateway built by a test sets its own, as every process does."""
+    sealed.configure([TEST_ADDRESS_KEY], TEST_PSEUDONYM_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +50,17 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     finally:
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[tuple[Path, sessionmaker[Session]]]:
+    """A database file of the test's own (not the shared rolled-back one), so that it can be
+    VACUUMed and its bytes searched for text that must be gone."""
+    path = tmp_path / "own.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    yield path, sessionmaker(get_engine(url), expire_on_commit=False)
+    get_engine(url).dispose()
 
 
 @pytest.fixture

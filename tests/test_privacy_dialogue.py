@@ -127,7 +127,10 @@ def test_yes_erases_everything_and_says_what_went(chat, settings, phrases, rasa)
     assert asked.startswith(phrases.get("delete_ask", "ht"))
     assert "Deleted card" not in asked
     assert kept(settings) == {"conversation": 1, "cases": 1, "case messages": 1}
+    assert rasa.forgotten == []
     done = chat("1")  # "Yes, erase everything", by its number
+    assert len(rasa.forgotten) == 1  # the model's record of the conversation, emptied too
+    assert rasa.forgotten[0] == rasa.calls[-1]["sender"]
     assert done.startswith("*Li fèt. Mwen efase tout sa m te kenbe sou ou.*")
     assert kept(settings) == {"conversation": 0, "cases": 0, "case messages": 0}
     with session_scope(settings.database_url) as session:
@@ -165,3 +168,19 @@ def test_the_models_delete_my_data_asks_first(chat, settings, phrases):
     assert asked.startswith(phrases.get("delete_ask", "en"))
     assert "Deleted card" not in asked  # the action's own words wait for the "yes"
     assert kept(settings)["conversation"] == 1
+
+
+def test_rasa_down_erases_nothing_and_says_so(chat, settings, rasa, phrases):
+    chat("hello")
+    chat("delete")
+    rasa.up = False
+    assert chat("yes") == phrases.get("delete_failed", "en")
+    assert kept(settings)["conversation"] == 1
+
+
+def test_rasa_is_not_sent_phone_numbers_or_email_addresses(chat, rasa):
+    """Rasa's tracker keeps what it is sent for days; no intent needs a contact detail."""
+    chat("bonjou, nimewo m se +509 3791-4455, imel mwen se wilner.j@example.org, rele m")
+    sent = rasa.messages()[-1]
+    assert "3791" not in sent and "4455" not in sent and "@" not in sent
+    assert sent == "bonjou, nimewo m se , imel mwen se , rele m"

@@ -24,7 +24,7 @@ from bot.safety.minor import build_child_alone_detector
 PATTERNS = REPO_ROOT / "content" / "safety" / "emergency.yml"
 SETS = emergency_sets(REPO_ROOT / "tests" / "data" / "safety")
 LANGUAGES = ["en", "fr", "ht", "es"]
-# The line we hold (docs/safety.md has the measured figures).
+# The line we hold (docs/emergency-benchmark.md has the measured figures).
 MIN_RECALL = 0.95
 MAX_FALSE_ALARM_RATE = 0.05
 
@@ -143,7 +143,7 @@ def test_accents_and_spacing_in_messages_do_not_matter():
 
 
 # The child-alone patterns and the `medical` sign of emergencies, on their own labelled sets
-# (docs/safety.md has the measured figures and how the sets were written).
+# (docs/emergency-benchmark.md has the measured figures and how the sets were written).
 SAFETY_DATA = REPO_ROOT / "tests" / "data" / "safety"
 MINOR_PATTERNS = REPO_ROOT / "content" / "safety" / "minor_alone.yml"
 NEW_SET_LANGUAGES = ["en", "fr", "ht"]

@@ -13,10 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.config import REPO_ROOT
+from bot.address_keys import keys_for
+from bot.config import REPO_ROOT, Settings
 from bot.content.io import import_directory
 from bot.outbox import queue as outbox
 from bot.stack import free_port
+from bot.store import sealed
 from bot.store.db import session_factory, session_scope, upgrade
 from bot.store.models import InboxMessage, OutboxMessage
 from tests.fakes.twilio_api import fake_twilio
@@ -110,8 +112,14 @@ def test_a_permanent_refusal_is_given_up_and_the_number_erased(rest_settings, tw
     assert row.last_error == "twilio 400"
 
 
+def as_a_previous_run(settings: Settings) -> None:
+    """Rows written by an earlier gateway of the same deployment: under the same keys."""
+    sealed.configure(keys_for(settings), settings.resolved_pseudonym_key())
+
+
 def test_a_restart_loses_nothing(rest_settings, twilio):
     """What a previous run acknowledged (inbox) or queued (outbox) goes out after a restart."""
+    as_a_previous_run(rest_settings)
     with session_scope(rest_settings.database_url) as session:
         outbox.receive(session, "whatsapp", PERSON, EMERGENCY_FR, readable=True, now=NOW)
         outbox.enqueue(
@@ -125,6 +133,7 @@ def test_a_restart_loses_nothing(rest_settings, twilio):
 
 
 def test_one_persons_messages_keep_their_order_through_retries(rest_settings, twilio):
+    as_a_previous_run(rest_settings)
     with session_scope(rest_settings.database_url) as session:
         outbox.enqueue(
             session, "whatsapp", PERSON, [{"body": f"part {n}"} for n in range(1, 4)], NOW

@@ -26,67 +26,40 @@ generated key would be lost with the container and every open case with it.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
+from bot.address_keys import (  # noqa: F401 - the handoff's callers import them from here
+    ENV_VAR,
+    AddressKeyError,
+    AddressUnreadable,
+    decrypt,
+    encrypt,
+    generate_key,
+    keys_from_env,
+    rotate,
+)
 from bot.handoff.models import Case, CaseAddress
-
-ENV_VAR = "HANDOFF_ADDRESS_KEYS"
-
-
-class AddressKeyError(RuntimeError):
-    """No usable key: missing in production, or not a Fernet key."""
-
-
-class AddressUnreadable(RuntimeError):
-    """The stored token was made with a key that is no longer configured (or was altered)."""
-
-
-def generate_key() -> bytes:
-    return Fernet.generate_key()
-
-
-def _fernet(keys: Sequence[bytes]) -> MultiFernet:
-    if not keys:
-        raise AddressKeyError(f"no key: set {ENV_VAR}")
-    try:
-        return MultiFernet([Fernet(key) for key in keys])
-    except ValueError as error:  # not 32 url-safe base64-encoded bytes
-        raise AddressKeyError(f"{ENV_VAR} holds a value that is not a Fernet key") from error
-
-
-def encrypt(address: str, keys: Sequence[bytes]) -> str:
-    """The address as a token under the first key."""
-    return _fernet(keys).encrypt(address.encode()).decode("ascii")
-
-
-def decrypt(token: str, keys: Sequence[bytes]) -> str:
-    """The address back, with whichever of the keys made the token."""
-    try:
-        return _fernet(keys).decrypt(token.encode("ascii")).decode()
-    except InvalidToken:
-        raise AddressUnreadable("no configured key opens this address") from None
-
-
-def rotate(token: str, keys: Sequence[bytes]) -> str:
-    """The same address re-encrypted under the first key."""
-    try:
-        return _fernet(keys).rotate(token.encode("ascii")).decode("ascii")
-    except InvalidToken:
-        raise AddressUnreadable("no configured key opens this address") from None
+from bot.store.models import InboxMessage, OutboxMessage
 
 
 def rotate_all(session: Session, keys: Sequence[bytes]) -> int:
-    """Re-encrypt every stored address under the first key; returns how many."""
+    """Re-encrypt every stored address under the first key (those of cases, and those of the
+    inbox and outbox rows, which the process's sealed keys re-encrypt when written); returns
+    how many."""
     rows = list(session.scalars(select(CaseAddress)))
     for row in rows:
         row.token = rotate(row.token, keys)
-    return len(rows)
+    waiting = [
+        *session.scalars(select(InboxMessage)),
+        *session.scalars(select(OutboxMessage).where(OutboxMessage.address.is_not(None))),
+    ]
+    for message in waiting:
+        flag_modified(message, "address")
+    return len(rows) + len(waiting)
 
 
 def store(session: Session, case: Case, address: str, keys: Sequence[bytes]) -> CaseAddress:
@@ -113,39 +86,3 @@ def forget(session: Session, case: Case) -> None:
     if row is not None:
         session.delete(row)
         session.flush()
-
-
-def _parse_keys(value: str) -> list[bytes]:
-    return [part.strip().encode("ascii") for part in value.split(",") if part.strip()]
-
-
-def keys_from_env(environ: Mapping[str, str], dev_key_file: Path, production: bool) -> list[bytes]:
-    """The keys from `HANDOFF_ADDRESS_KEYS` (comma-separated, first one encrypts).
-
-    Without it: in production, raise (a key made up at start would be lost on the next
-    deploy, and with it every open case's address); in development, read the key file, or
-    generate one key into it (created with mode 0600, readable by this user only).
-    """
-    keys = _parse_keys(environ.get(ENV_VAR, ""))
-    if not keys:
-        if production:
-            raise AddressKeyError(
-                f"{ENV_VAR} is not set: production needs a key kept outside the database"
-            )
-        keys = _dev_keys(dev_key_file)
-    _fernet(keys)  # every key must be a Fernet key: fail at start, not at the first case
-    return keys
-
-
-def _dev_keys(path: Path) -> list[bytes]:
-    if path.exists():
-        return _parse_keys(path.read_text(encoding="ascii"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = generate_key()
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it in between: use that one
-        return _parse_keys(path.read_text(encoding="ascii"))
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(key.decode("ascii") + "\n")
-    return [key]

@@ -6,27 +6,21 @@ and at once when the person asks for their data to be deleted.
 
 Why the message rows are deleted rather than blanked: a blanked row still says who wrote
 when, which is a trace of the conversation that nobody needs; the case row keeps what the
-counts need (opened, first answer, closed, outcome) and says `text_purged`. Deleted bytes can
-linger in SQLite's free pages, so on SQLite `secure_delete` is switched on first: SQLite then
-overwrites what it deletes with zeros (https://www.sqlite.org/pragma.html#pragma_secure_delete).
-PostgreSQL's dead tuples go with VACUUM, which autovacuum runs.
+counts need (opened, first answer, closed, outcome) and says `text_purged`. On SQLite every
+connection overwrites what it deletes with zeros (`secure_delete`, bot/store/db.py); PostgreSQL's
+dead tuples go with VACUUM, which autovacuum runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.handoff.models import Case, CaseAddress, CaseMessage, CaseStatus
 
 DEFAULT_RETAIN_DAYS = 7
-
-
-def _overwrite_deleted_bytes(session: Session) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("PRAGMA secure_delete = ON"))
 
 
 def purge_case_text(
@@ -47,7 +41,6 @@ def purge_case_text(
     if not case_ids:
         return 0
     session.flush()
-    _overwrite_deleted_bytes(session)
     for chunk in _chunks(case_ids):
         session.execute(
             delete(CaseMessage)
@@ -78,7 +71,6 @@ def forget_person(session: Session, pseudonym: str) -> int:
     if not case_ids:
         return 0
     session.flush()
-    _overwrite_deleted_bytes(session)
     for chunk in _chunks(case_ids):
         for table in (CaseMessage, CaseAddress):
             session.execute(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.store import sealed
 from bot.store.db import as_utc
 from bot.store.models import InboxMessage, OutboxMessage
 
@@ -34,7 +35,12 @@ def receive(
     session: Session, channel: str, address: str, text: str, readable: bool, now: dt.datetime
 ) -> int:
     row = InboxMessage(
-        channel=channel, address=address, text=text, readable=readable, received_at=now
+        channel=channel,
+        address=address,
+        person=sealed.person(channel, address),
+        text=text,
+        readable=readable,
+        received_at=now,
     )
     session.add(row)
     session.flush()
@@ -74,7 +80,7 @@ def count_held(session: Session) -> int:
 def has_held(session: Session, channel: str, address: str, before: int | None) -> bool:
     """Whether this person has a held message older than `before` (any, when None)."""
     query = select(InboxMessage.id).where(
-        _HELD, InboxMessage.channel == channel, InboxMessage.address == address
+        _HELD, InboxMessage.person == sealed.person(channel, address)
     )
     if before is not None:
         query = query.where(InboxMessage.id < before)
@@ -93,6 +99,7 @@ def enqueue(
             OutboxMessage(
                 channel=channel,
                 address=address,
+                person=sealed.person(channel, address),
                 payload=payload,
                 next_attempt_at=now,
                 created_at=now,

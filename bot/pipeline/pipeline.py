@@ -223,8 +223,9 @@ class Pipeline:
         if step is Step.KEEP_AND_ANSWER:
             return None, privacy.replies.kept(language)
         try:
+            await self.rasa.forget(turn.pseudonym)  # the model's record of every message
             await run_in_threadpool(privacy.erase, inbound, turn.pseudonym)
-        except SQLAlchemyError:
+        except (RasaUnavailable, SQLAlchemyError):
             log.exception("erasing a person's data failed; nothing was said to be erased")
             return Answer([privacy.replies.failed(language)], language), None
         turn.changes.forget = True  # and the conversation row goes with this message's write

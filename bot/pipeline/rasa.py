@@ -62,10 +62,31 @@ def parse_messages(messages: list[Any]) -> RasaAnswer:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, http: httpx.AsyncClient, timeout: float) -> None:
-        self._url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+    def __init__(
+        self,
+        base_url: str,
+        http: httpx.AsyncClient,
+        timeout: float,
+        api_token: str | None = None,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._url = self._base + "/webhooks/rest/webhook"
         self._http = http
         self._timeout = timeout
+        self._api_token = api_token
+
+    async def forget(self, sender: str) -> None:
+        """Empty the sender's tracker (its events hold every message the model was sent):
+        Rasa's own API replaces the conversation's events with none. Raises RasaUnavailable
+        if Rasa did not do it, so that nothing is said to be erased."""
+        url = f"{self._base}/conversations/{sender}/tracker/events"
+        params = {"token": self._api_token} if self._api_token else None
+        try:
+            response = await self._http.put(url, json=[], params=params, timeout=self._timeout)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            log.warning("Rasa did not erase a tracker: %s", type(error).__name__)
+            raise RasaUnavailable from error
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaAnswer:
         """`metadata` reaches the NLG endpoint in the tracker (the latest user event)."""

@@ -16,10 +16,26 @@ def is_payload(text: str) -> bool:
     return text.startswith("/")
 
 
+# A phone number (7 digits or more, with the spaces, dots, dashes and brackets people put in)
+# or an e-mail address. Short numbers stay: "911", an age, "2" for an option.
+_CONTACT = re.compile(
+    r"\+?\d(?:[\s.\-()]{0,2}\d){6,}"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+)
+
+
+def without_contact_details(text: str) -> str:
+    """The text without phone numbers and e-mail addresses: Rasa's tracker keeps what it is
+    sent for days, and no intent needs them (issue 16: "the gateway sends Rasa only what it
+    needs")."""
+    return " ".join(_CONTACT.sub(" ", text).split())
+
+
 def for_nlu(text: str) -> str:
     """Prose goes to Rasa folded (lower case, no accents), the way most people type and most
-    training examples are written: "yo pran paspò m" and "yo pran paspo m" must mean the same."""
-    return text if is_payload(text) else fold(text)
+    training examples are written: "yo pran paspò m" and "yo pran paspo m" must mean the same;
+    and without contact details."""
+    return text if is_payload(text) else fold(without_contact_details(text))
 
 
 def country_from_payload(text: str) -> str | None:

@@ -9,7 +9,7 @@ is its file, version 0.
 Why the checks: these patterns are the fast path that answers a person in danger before any
 model. A version is saved only when it builds with the same code that reads the files (so the
 gateway cannot fail on it) and still catches every labelled message of tests/data/safety/ that
-the version in use catches (bot/safety/evaluation.py, docs/safety.md): a partner cannot
+the version in use catches (bot/safety/evaluation.py, docs/emergency-benchmark.md): a partner cannot
 silently break the fast path, and the page says which messages a refused version would miss.
 
 `SafetyRules` holds one process's built rules. At most once per `every_seconds` it reads the

@@ -1,10 +1,10 @@
 """Recall and false alarms of the safety detectors on labelled message sets.
 
 Shared by the tests (which hold the line) and scripts/safety_eval.py (which writes
-docs/safety.md), so the figures in the docs are the ones the tests check. One counting serves
-the three detectors: the emergency patterns (every set of tests/data/safety but the two below),
-the child-alone patterns (`child_alone.tsv`) and the `medical` sign of an emergency
-(`medical.tsv`, emergencies only).
+docs/emergency-benchmark.md), so the figures in the docs are the ones the tests check. One
+counting serves the three detectors: the emergency patterns (every set of tests/data/safety
+but the two below), the child-alone patterns (`child_alone.tsv`) and the `medical` sign of an
+emergency (`medical.tsv`, emergencies only).
 """
 
 from __future__ import annotations

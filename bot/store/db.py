@@ -34,6 +34,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # What is deleted (a person's data on request, case text after the retention window) is
+    # overwritten with zeros instead of lingering in free pages where a copy of the file
+    # would still show it. https://www.sqlite.org/pragma.html#pragma_secure_delete
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -61,6 +65,24 @@ def _sqlite_begin(connection: Connection) -> None:
     (`reader_factory`) begins deferred, so words and memory are read while someone writes."""
     read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def empty_write_ahead_log(engine: Engine) -> None:
+    """Copy SQLite's write-ahead log into the database and empty it: the log keeps older
+    versions of pages (a deleted message's text among them) until a checkpoint, so erasure
+    and the purge end with one. Run on a raw DB-API connection: SQLAlchemy's "begin" event
+    would wrap it in a transaction, where SQLite refuses to checkpoint. A reader still open
+    elsewhere makes SQLite copy what it can; the next checkpoint finishes it.
+    https://www.sqlite.org/pragma.html#pragma_wal_checkpoint"""
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        connection.close()
 
 
 def session_factory(database_url: str) -> sessionmaker[Session]:

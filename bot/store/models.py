@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.store.sealed import SealedAddress
+
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -243,8 +245,10 @@ class InboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    # The raw address is needed to answer; it lives here only until the answer is queued.
-    address: Mapped[str] = mapped_column(String(128))
+    # The raw address is needed to answer; it lives here only until the answer is queued,
+    # encrypted (bot/store/sealed.py). `person` (the pseudonym) finds a person's rows.
+    address: Mapped[str] = mapped_column(SealedAddress())
+    person: Mapped[str] = mapped_column(String(64), index=True)
     text: Mapped[str] = mapped_column(Text)
     readable: Mapped[bool] = mapped_column(Boolean, default=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
@@ -262,7 +266,8 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str | None] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(SealedAddress())  # encrypted, as the inbox's
+    person: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)

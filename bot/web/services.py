@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from functools import partial
 
 import httpx
-from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import Inbound
+from bot.address_keys import keys_for as handoff_keys
 from bot.clock import Clock
-from bot.config import REPO_ROOT, Settings
-from bot.handoff import retention
-from bot.handoff.addresses import ENV_VAR as ADDRESS_KEYS_VAR
-from bot.handoff.addresses import keys_from_env
+from bot.config import Settings
+from bot.erasure import erase_person
 from bot.langid import build_detector
 from bot.languages import LanguageTable, load_languages
 from bot.nlg import ResponseGenerator
@@ -36,9 +33,9 @@ from bot.pipeline.rasa import RasaClient
 from bot.pipeline.self_check import load_self_check
 from bot.places import load_gazetteer
 from bot.safety.documents import SafetyRules
-from bot.store import conversations
+from bot.store import sealed
 from bot.store.db import reader_factory, session_factory
-from bot.store.models import InboxMessage, OutboxMessage
+from bot.tracker_store import TrackerEvents
 
 
 @dataclass
@@ -81,10 +78,14 @@ class Services:
     def build(
         cls, settings: Settings, words: Words, http: httpx.AsyncClient, clock: Clock
     ) -> Services:
+        keys = handoff_keys(settings)
+        sealed.configure(keys, settings.resolved_pseudonym_key())  # inbox and outbox addresses
         pipeline = Pipeline(
             sessions=words.sessions,
             readers=words.readers,
-            rasa=RasaClient(settings.rasa_url, http, settings.rasa_timeout_seconds),
+            rasa=RasaClient(
+                settings.rasa_url, http, settings.rasa_timeout_seconds, settings.rasa_api_token
+            ),
             detector=build_detector(
                 settings.nlu_data_dir, settings.content_dir, settings.translations_dir
             ),
@@ -104,7 +105,7 @@ class Services:
                 readers=words.readers,
                 phrases=words.phrases,
                 generator=words.generator,
-                keys=handoff_keys(settings),
+                keys=keys,
                 default_organisation=settings.handoff_default_organisation,
                 answer_within=dt.timedelta(minutes=settings.handoff_answer_within_minutes),
                 window_template=settings.whatsapp_window_template,
@@ -112,7 +113,7 @@ class Services:
             privacy=Privacy(
                 replies=PrivacyReplies(words.phrases, words.generator, settings.retain_text_days),
                 words=load_deletion_words(settings.translations_dir),
-                erase=partial(erase_person, words.sessions),
+                erase=partial(erase_person, words.sessions, tracker_events(settings)),
             ),
         )
         outbox = OutboxWorker(words.sessions, clock)
@@ -120,23 +121,6 @@ class Services:
         return cls(settings, clock, words, http, pipeline, outbox, replier)
 
 
-def handoff_keys(settings: Settings) -> list[bytes]:
-    """The keys of the case addresses; in production without HANDOFF_ADDRESS_KEYS the
-    gateway refuses to start (bot/handoff/addresses.py says why)."""
-    environ = {ADDRESS_KEYS_VAR: settings.handoff_address_keys or ""}
-    dev_key_file = REPO_ROOT / "var" / "handoff-address.key"
-    return keys_from_env(environ, dev_key_file, settings.environment == "production")
-
-
-def erase_person(sessions: sessionmaker[Session], inbound: Inbound, pseudonym: str) -> None:
-    """Everything of one person, in one transaction: the conversation and its state, their
-    cases with every message and address, messages waiting in the inbox or the outbox."""
-    with sessions() as session, session.begin():
-        conversations.forget(session, pseudonym)
-        retention.forget_person(session, pseudonym)
-        for table in (InboxMessage, OutboxMessage):
-            session.execute(
-                delete(table).where(
-                    table.channel == inbound.channel, table.address == inbound.address
-                )
-            )
+def tracker_events(settings: Settings) -> TrackerEvents | None:
+    """Rasa's SQL tracker store, where one is configured (bot/stack.py always does)."""
+    return TrackerEvents(settings.tracker_store_url) if settings.tracker_store_url else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -125,10 +127,20 @@ def test_an_edit_in_the_store_changes_the_next_reply_without_restart(running, pe
             save_topic(session, original)
 
 
+def _pseudonym(person) -> str:
+    return pseudonymise(INTEGRATION_KEY.encode(), "web", person.http.cookies["chat_id"])
+
+
 def _row_of(running, person) -> Conversation | None:
-    pseudonym = pseudonymise(INTEGRATION_KEY.encode(), "web", person.http.cookies["chat_id"])
     with session_scope(running.database_url) as session:
-        return session.get(Conversation, pseudonym)
+        return session.get(Conversation, _pseudonym(person))
+
+
+def _tracker_texts(running, person) -> list[str]:
+    """What Rasa's SQL tracker store holds of the person: the event rows' JSON."""
+    with sqlite3.connect(running.stack.run_dir / "tracker.db") as tracker:
+        rows = tracker.execute("SELECT data FROM events WHERE sender_id = ?", (_pseudonym(person),))
+        return [data for (data,) in rows]
 
 
 def test_delete_my_data_asks_then_forgets_the_person(running, person):
@@ -137,10 +149,12 @@ def test_delete_my_data_asks_then_forgets_the_person(running, person):
     asked = person.says("efase tout done mwen yo souple")
     assert plain(asked[0]["html"]) == plain(to_html(PHRASES.get("delete_ask", "ht")))
     assert _row_of(running, person).language == "ht"  # nothing erased before the "yes"
+    assert _tracker_texts(running, person), "Rasa's tracker holds the conversation"
     reply = person.says("wi")
     expected = first_line(stored_body(running.database_url, "delete_my_data", "ht"))
     assert expected in plain(reply[0]["html"]), "the confirmation is still in Kreyòl"
     assert _row_of(running, person) is None
+    assert _tracker_texts(running, person) == [], "Rasa's tracker forgot the person too"
 
 
 def test_the_models_delete_my_data_asks_and_no_keeps_everything(running, person):
@@ -150,6 +164,7 @@ def test_the_models_delete_my_data_asks_and_no_keeps_everything(running, person)
     kept = person.says("no")
     assert plain(kept[0]["html"]) == plain(to_html(PHRASES.get("delete_kept", "en")))
     assert _row_of(running, person).language == "en"
+    assert any("delete all my personal data" in data for data in _tracker_texts(running, person))
 
 
 def test_unknown_gibberish_offers_the_menu(running, person):

@@ -47,9 +47,13 @@ def test_demo_is_ready_then_stops_everything(tmp_path, stop_signal):
             if line.strip() == "ready":
                 break
         assert lines and lines[-1] == "ready", "\n".join(lines)
+        assert not [line for line in lines if "supervisor:" in line], "every part started once"
         assert f"http://127.0.0.1:{ports.gateway}/chat" in "\n".join(lines)
         assert httpx.get(ports.url(ports.gateway, "/chat")).status_code == 200
         assert processes_mentioning(str(ports.rasa)), "Rasa should be running"
+        # The scheduled purge ran once at start, with the stack's tracker store.
+        purge_log = tmp_path / "run" / "purge.log"
+        assert "tracker events:" in purge_log.read_text(), purge_log.read_text()
     finally:
         demo.send_signal(stop_signal)
         demo.wait(timeout=60)

@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # An open case nobody has answered for this long is overdue: the inbox says so and the
     # person is told, once, with the emergency numbers (HANDOFF_ANSWER_WITHIN_MINUTES).
     handoff_answer_within_minutes: float = 30.0
+    # Installed machine-translation packages (TRANSLATION_PACKAGES_DIR; bot/translation/):
+    # var/translation/packages unless set. `python -m bot translate install` puts them there.
+    translation_packages_dir: Path | None = None
     # Message text is kept at most this many days (RETAIN_TEXT_DAYS; issue 16): the privacy
     # notice says so, and `python -m bot purge` removes what is older.
     retain_text_days: int = 7

@@ -23,7 +23,7 @@ TEST_ADDRESS_KEY = Fernet.generate_key()
 
 
 @pytest.fixture(autouse=True)
-def address_keys() -> None:
+def sealed_address_keys() -> None:
     """The keys that encrypt inbox and outbox addresses (bot/store/sealed.py), set again
     before each test: a gateway built by a test sets its own, as every process does."""
     sealed.configure([TEST_ADDRESS_KEY], TEST_PSEUDONYM_KEY)

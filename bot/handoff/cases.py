@@ -400,8 +400,11 @@ def reply(
     *,
     keys: Sequence[bytes],
     window_template: str | None,
+    written_as: tuple[str, str] | None = None,
 ) -> SentAs:
-    """The claimer's answer, queued to the person's channel and kept in the transcript."""
+    """The claimer's answer, queued to the person's channel and kept in the transcript.
+    `written_as` is (the worker's own text, its language) when `text` is a machine
+    translation of it (bot/handoff/language_help.py): kept beside what was sent."""
     _require_worker(account, case)
     _require_open(case)
     if case.claimed_by_id != account.id:
@@ -409,6 +412,7 @@ def reply(
     if not text.strip():
         raise HandoffError("an answer needs some text")
     sent_as = _deliver(session, case, text, now, keys, window_template)
+    original, original_language = written_as or (None, None)
     session.add(
         CaseMessage(
             case=case,
@@ -417,6 +421,8 @@ def reply(
             text=text,
             created_at=now,
             sent_as=sent_as.value,
+            machine_translation=original,
+            machine_translation_language=original_language,
         )
     )
     if case.first_answer_at is None:

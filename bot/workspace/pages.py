@@ -26,9 +26,11 @@ from wtforms.csrf.session import SessionCSRF
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.handoff.language_help import LanguageHelp
 from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
 from bot.store.models import Account, ContentItem
+from bot.translation import Translator
 from bot.workspace import i18n
 from bot.workspace.permissions import Action, allowed
 
@@ -74,6 +76,11 @@ class Workspace:
         """The assistant's own words (translations/*.po): what the inbox sends the person
         when it closes a case is said by the assistant, not by the workspace's interface."""
         return Phrasebook(self.settings.translations_dir, self.languages)
+
+    @cached_property
+    def language_help(self) -> LanguageHelp:
+        """Machine translation in the inbox, from the packages installed on this machine."""
+        return LanguageHelp(Translator(self.settings.translation_packages_dir))
 
     @property
     def answer_within(self) -> dt.timedelta:

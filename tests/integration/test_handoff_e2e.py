@@ -19,6 +19,7 @@ import shutil
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,7 +30,9 @@ from bot.config import REPO_ROOT
 from bot.handoff.models import Case
 from bot.store.db import session_scope
 from bot.store.models import Role
+from bot.translation import Translator
 from bot.workspace.accounts import create_account, create_organisation
+from scripts.translation import tiny_models
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, fake_telegram, text_update
 from tests.fakes.twilio_api import FakeTwilio, fake_twilio
 from tests.integration.conftest import TWILIO_TEST_TOKEN, RunningStack, plain, running_stack
@@ -76,6 +79,8 @@ def stack(tmp_path_factory, twilio, telegram) -> Iterator[RunningStack]:
         "PUBLIC_BASE_URL": PUBLIC,
         "HANDOFF_ADDRESS_KEYS": Fernet.generate_key().decode(),
         "WORKSPACE_SECRET": "integration-handoff-workspace-secret",
+        # Empty until the machine-translation test installs packages there.
+        "TRANSLATION_PACKAGES_DIR": str(tmp_path_factory.mktemp("translation-packages")),
     }
     with running_stack(tmp_path_factory.mktemp("handoff-stack"), env=env) as running:
         with session_scope(running.database_url) as session:
@@ -99,9 +104,9 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-def whatsapp(stack: RunningStack, text: str) -> str:
+def whatsapp(stack: RunningStack, text: str, sender: str = PERSON_PHONE) -> str:
     """What the person reads of the TwiML answer to one signed webhook ('' for none)."""
-    form = message_form(text, sender=PERSON_PHONE)
+    form = message_form(text, sender=sender)
     response = httpx.post(
         f"{stack.gateway}/webhooks/whatsapp",
         data=form,
@@ -254,3 +259,44 @@ def test_telegram_person_gets_the_workers_answer_in_their_chat(stack, telegram, 
     )
     assert plain(sent[0]["text"]) == "Bonjou! Nou ka ede w jwenn yon avoka."
     page.close()
+
+
+def test_machine_translation_helps_a_worker_who_reads_no_kreyol(stack, twilio, browser, tmp_path):  # noqa: ANN001
+    """Tiny real packages (random weights: gibberish words, real plumbing) for ht→en and
+    en→ht, installed while the stack runs, as a partner does with `translate install`."""
+    packages = Path(stack.stack.env["TRANSLATION_PACKAGES_DIR"])
+    translator = Translator(packages)
+    for source, target in (("ht", "en"), ("en", "ht")):
+        translator.install(
+            tiny_models.build_argosmodel(tmp_path / f"{source}_{target}.argosmodel", source, target)
+        )
+    person = "whatsapp:+50760005678"
+    try:
+        whatsapp(stack, "bonjou, mwen nan Panama", sender=person)
+        whatsapp(stack, "mwen vle pale ak yon moun", sender=person)
+        assert whatsapp(stack, "mwen pa jwenn kote pou m dòmi ak pitit mwen", sender=person) == ""
+        case = the_case(stack, "whatsapp")
+        page = sign_in(browser, stack)
+        page.goto(f"{stack.gateway}/admin/cases/{case.id}")
+        page.locator("button", has_text="Claim this case").click()
+        page.wait_for_load_state()
+        content = page.content()
+        assert "mwen pa jwenn kote pou m dòmi" in content  # the original, always
+        assert "Machine translation" in content
+        page.fill("#reply-text", "We have a place for you and your child tonight")
+        page.locator("button", has_text="Machine-translate into Kreyòl").click()
+        page.wait_for_load_state()
+        assert "read it and correct it before you send it" in page.content()
+        machine_text = page.input_value("#reply-text")
+        assert machine_text and machine_text != "We have a place for you and your child tonight"
+        shot(page, "case-machine-translation")
+        before = len(twilio.messages())
+        page.locator("button", has_text="Send to the person").click()
+        page.wait_for_load_state()
+        sent = wait_for(lambda: twilio.messages()[before:], "the translated answer at Twilio")
+        assert sent[0]["To"] == person and sent[0]["Body"] == machine_text
+        assert "Sent as a machine translation of" in page.content()
+        page.close()
+    finally:
+        shutil.rmtree(packages, ignore_errors=True)
+        packages.mkdir()

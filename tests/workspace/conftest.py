@@ -113,7 +113,12 @@ def ws(
 ) -> Iterator[WorkspaceUnderTest]:
     copy = tmp_path / "workspace.sqlite3"
     shutil.copyfile(seeded_store, copy)
-    settings = Settings(database_url=f"sqlite:///{copy}", pseudonym_key="test-key-not-secret")
+    settings = Settings(
+        database_url=f"sqlite:///{copy}",
+        pseudonym_key="test-key-not-secret",
+        # No machine translation unless a test installs a package here (not the checkout's).
+        translation_packages_dir=tmp_path / "translation-packages",
+    )
     clock = MovableClock()
     root = FastAPI()
     root.mount(PREFIX, create_workspace(settings, languages, clock))

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -31,6 +32,7 @@ from bot.channels.whatsapp import CHANNEL as WHATSAPP
 from bot.channels.whatsapp.render import TEMPLATE_BODY_LIMIT
 from bot.config import REPO_ROOT
 from bot.handoff import addresses, cases
+from bot.handoff.language_help import Unavailable
 from bot.handoff.models import Case, CaseReason, Outcome, SavedReply
 from bot.pipeline.handoff import goodbye
 from bot.store import conversations
@@ -93,6 +95,9 @@ class ReplyForm(CsrfForm):
         N_("Your answer to the person"),
         validators=[DataRequired(_REQUIRED), Length(max=TEXT_LIMIT)],
     )
+    # Set when the box holds a machine translation of the worker's text: their own words,
+    # kept with the message that is sent (bot/handoff/language_help.py).
+    original = HiddenField(validators=[Length(max=TEXT_LIMIT)])
 
 
 class NoteForm(CsrfForm):
@@ -216,11 +221,18 @@ def _names(visit: Visit, ids: set[int | None]) -> dict[int, str]:
     return dict(rows.all())  # type: ignore[arg-type]  # rows of (id, username)
 
 
-def _transcript_context(visit: Visit, case: Case, *, audited: bool) -> dict[str, object]:
+def _transcript_context(
+    request: Request, visit: Visit, case: Case, *, audited: bool
+) -> dict[str, object]:
+    """The messages, with the person's machine-translated into the worker's language where
+    an installed pair allows (kept with the case: the poll does not translate again)."""
     now = visit.workspace.now()
     messages = cases.transcript(
         visit.db, case, reader=visit.account if audited else None, now=now if audited else None
     )
+    help_ = visit.workspace.language_help
+    if help_.translate_incoming(messages, case.language, _ui_language(request)):
+        visit.db.commit()
     return {
         "case": case,
         "messages": messages,
@@ -239,11 +251,12 @@ def _case_page(
     note_form: NoteForm | None = None,
     error: str | None = None,
     done: str | None = None,
+    machine_note: str | None = None,
 ) -> Response:
     """The whole case page; reading it is audited (who read which case)."""
     now = visit.workspace.now()
     template = visit.workspace.settings.whatsapp_window_template
-    context = _transcript_context(visit, case, audited=True)
+    context = _transcript_context(request, visit, case, audited=True)
     visit.db.commit()  # the audit line of this reading
     window_closed = case.channel == WHATSAPP and not cases.whatsapp_window_open(case, now)
     (row,) = _rows(request, visit, [case])
@@ -268,6 +281,10 @@ def _case_page(
         closed_outcome=OUTCOMES.get(case.outcome or ""),
         error=error,
         done=_DONE.get(done or ""),
+        can_translate_draft=visit.workspace.language_help.can_help(
+            _ui_language(request), case.language
+        ),
+        machine_note=machine_note,
         **context,
     )
 
@@ -412,7 +429,10 @@ def case_fragment(request: Request, visit: VisitDep, case_id: int) -> Response:
     visit.require(Action.ANSWER_CASES)
     case = _case_of(visit, case_id)
     return render(
-        request, "case_transcript.html", visit, **_transcript_context(visit, case, audited=False)
+        request,
+        "case_transcript.html",
+        visit,
+        **_transcript_context(request, visit, case, audited=False),
     )
 
 
@@ -459,6 +479,7 @@ async def reply_case(request: Request, visit: VisitDep, case_id: int) -> Respons
             visit.workspace.now(),
             keys=_keys(visit),
             window_template=visit.workspace.settings.whatsapp_window_template,
+            written_as=(form.original.data, _ui_language(request)) if form.original.data else None,
         )
     except cases.DeliveryRefused:
         visit.db.rollback()
@@ -479,6 +500,54 @@ async def reply_case(request: Request, visit: VisitDep, case_id: int) -> Respons
     visit.db.commit()
     done = {"template": "sent_template", "web_pickup": "web"}.get(sent_as.value, "sent")
     return _back(case, done, "#answer")
+
+
+@router.post("/cases/{case_id}/translate")
+async def translate_draft(request: Request, visit: VisitDep, case_id: int) -> Response:
+    """The worker's draft machine-translated into the person's language, put back in the box
+    to check and correct before sending; nothing is sent here."""
+    form = await form_from(request, ReplyForm)
+    visit.require(Action.ANSWER_CASES)
+    case = _case_of(visit, case_id)
+    if form.errors:
+        return _case_page(request, visit, case, status_code=400, reply_form=form)
+    written = form.text.data or ""
+    help_ = visit.workspace.language_help
+    try:
+        draft = await run_in_threadpool(
+            help_.translate_draft, written, _ui_language(request), case.language
+        )
+    except Unavailable as why:
+        return _case_page(
+            request,
+            visit,
+            case,
+            status_code=409,
+            reply_form=form,
+            error=i18n.gettext(_UNTRANSLATED[why.reason]),
+        )
+    translated = blank_form(request, ReplyForm, text=draft.text, original=written)
+    note = i18n.gettext(
+        "Machine translation into %(language)s (%(engine)s, %(model)s): read it and correct "
+        "it before you send it. Your own text stays with the message."
+    ) % {
+        "language": visit.workspace.languages.names.get(case.language or "", case.language),
+        "engine": draft.engine,
+        "model": draft.model,
+    }
+    return _case_page(request, visit, case, reply_form=translated, machine_note=note)
+
+
+_UNTRANSLATED = {
+    "no_pair": N_(
+        "No machine translation is installed for this pair of languages. Write in the "
+        "person's language, or ask a colleague who speaks it."
+    ),
+    "span_lost": N_(
+        "The machine translation lost a number, a link or a name, so it is not shown. "
+        "Write in the person's language, or shorten your text and try again."
+    ),
+}
 
 
 @router.post("/cases/{case_id}/note")

@@ -9,11 +9,17 @@ Through the real stack: signed WhatsApp webhooks, the gateway, Rasa with its SQL
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.config import REPO_ROOT
 from bot.pseudonym import pseudonymise
 from tests.integration.conftest import INTEGRATION_KEY
 from tests.whatsapp_helpers import message_form, post_signed
@@ -53,6 +59,12 @@ def found_in(files: dict[str, bytes], wanted: list[bytes]) -> dict[str, list[str
     return {name: words for name, words in hits.items() if words}
 
 
+def in_tracker(running, hits: dict[str, list[str]]) -> list[str]:  # noqa: ANN001
+    """What the tracker store's files hold of the words searched (the file or its WAL)."""
+    tracker = str(running.stack.run_dir / "tracker.db")
+    return hits.get(tracker, []) + hits.get(tracker + "-wal", [])
+
+
 def talk(client: httpx.Client, number: str, name: str, messages: list[str]) -> None:
     sender = f"whatsapp:+{number}"
     for text in messages:
@@ -73,11 +85,44 @@ def test_after_a_confirmed_erasure_no_file_holds_anything_of_the_person(running)
     # Without the yes, Rasa's tracker still holds what the person wrote (and the search
     # finds it), and the gateway's database still holds their conversation's pseudonym.
     still = found_in(files, traces(*kept))
-    tracker = str(running.stack.run_dir / "tracker.db")
-    assert "otel Miramar" in still.get(tracker, []) + still.get(tracker + "-wal", [])
+    assert "otel Miramar" in in_tracker(running, still)
     assert any(name.startswith(running.database_url.removeprefix("sqlite:///")) for name in still)
     # Logs and the health report name nobody, erased or not.
     for name, words in still.items():
         assert not name.endswith(".log"), (name, words)
     for word in traces(*kept):
         assert word.decode() not in health
+
+
+def test_eight_days_later_the_purge_leaves_no_message_text_in_rasas_tracker(running):
+    """Issue 16: `python -m bot purge` with a clock 8 days ahead, against the real tracker
+    store Rasa wrote: no event older than RETAIN_TEXT_DAYS (7) is left, whoever wrote it."""
+    person = ("50939117788", "Nadege Fortuna", "Soleil")
+    with httpx.Client(base_url=running.gateway, timeout=60) as client:
+        talk(client, *person[:2], conversation(*person))
+    tracker = running.stack.run_dir / "tracker.db"
+    assert "otel Soleil" in in_tracker(running, found_in(files_of(running), traces(*person)))
+
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=8)).strftime("%Y-%m-%dT%H:%M")
+    env = dict(
+        os.environ,
+        DATABASE_URL=running.database_url,
+        TRACKER_STORE_URL=f"sqlite:///{tracker}",
+        PSEUDONYM_KEY=INTEGRATION_KEY,
+    )
+    purged = subprocess.run(
+        [sys.executable, "-m", "bot", "purge", "--now", later],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "tracker events: 0" not in purged.stdout, purged.stdout
+    with sqlite3.connect(tracker) as events:
+        (left,) = events.execute("SELECT count(*) FROM events").fetchone()
+    events.close()
+    assert left == 0
+    # What they wrote is gone from every file; the conversation row (a pseudonym, the
+    # language, the country) stays, as the privacy notice says.
+    assert not found_in(files_of(running), traces(*person)[:-1])

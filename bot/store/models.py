@@ -321,6 +321,14 @@ class ContentRevision(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # What the author says of the change, or the reviewer of a difference they confirmed.
     note: Mapped[str | None] = mapped_column(Text, default=None)
+    # A machine draft (issue 17): what made it, kept on the drafts a translator saves from it
+    # until one is published; `machine_number` is the version the machine wrote.
+    machine_engine: Mapped[str | None] = mapped_column(String(100), default=None)
+    machine_model: Mapped[str | None] = mapped_column(String(200), default=None)
+    machine_version: Mapped[str | None] = mapped_column(String(100), default=None)
+    machine_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    # A translator confirmed that this translation is still correct for source version N.
+    confirmed_source_number: Mapped[int | None] = mapped_column(Integer, default=None)
 
     item: Mapped[ContentItem] = relationship()
     author: Mapped[Account | None] = relationship(foreign_keys=[author_id])

@@ -14,7 +14,9 @@ their live variants, the revisions that matter, and the submit times of what is 
   is above N). A translation imported with the seed counts as written from the source's
   imported version. Seed content nobody edited has no revisions and is never outdated; a
   translation written before the source had any published text has no known basis and is not
-  reported either (nothing to compare).
+  reported either (nothing to compare). A translator who read it against the new source and
+  pressed "still correct" (`confirmed_source_number`) clears it until the next publication.
+  The export marks the same translations (bot/workspace/exchange.py reads `outdated`).
 - Waiting for review: the newest version of a language is in review; who wrote it, since when.
 - Still marked: the seed's `sample` and `needs_review` flags, with the item's note.
 """
@@ -130,6 +132,7 @@ class _Revision:
     number: int
     status: str
     source_number: int | None
+    confirmed_source_number: int | None
     imported: bool
     author: str | None
     created_at: dt.datetime
@@ -183,15 +186,46 @@ def item_ref(item: ContentItem) -> ItemRef:
     )
 
 
-def _revisions(session: Session, organisation_id: int) -> dict[tuple[int, str], list[_Revision]]:
+def item_gaps(session: Session, item: ContentItem, languages: LanguageTable) -> list[LanguageGap]:
+    """The missing and outdated languages of one item, by the dashboard's own rules (the item
+    page offers a machine draft and "still correct" from these)."""
+    if item.organisation_id is None:
+        return []
+    revisions = _revisions(session, item.organisation_id, item_id=item.id)
+    return _gaps(item, item_ref(item), revisions, _heads(revisions), languages)
+
+
+def outdated(
+    session: Session, organisation_id: int, languages: LanguageTable
+) -> dict[tuple[int, str], LanguageGap]:
+    """(item, language) -> why it is outdated, for the organisation's items (the export)."""
+    items = session.scalars(
+        select(ContentItem)
+        .where(ContentItem.organisation_id == organisation_id)
+        .options(selectinload(ContentItem.variants))
+    )
+    revisions = _revisions(session, organisation_id)
+    heads = _heads(revisions)
+    return {
+        (gap.item.id, gap.language): gap
+        for item in items
+        for gap in _gaps(item, item_ref(item), revisions, heads, languages)
+        if gap.kind == "outdated"
+    }
+
+
+def _revisions(
+    session: Session, organisation_id: int, item_id: int | None = None
+) -> dict[tuple[int, str], list[_Revision]]:
     """(item, language) -> its revisions that matter, newest first, in one query."""
-    rows = session.execute(
+    query = (
         select(
             ContentRevision.item_id,
             ContentRevision.language,
             ContentRevision.number,
             ContentRevision.status,
             ContentRevision.source_number,
+            ContentRevision.confirmed_source_number,
             ContentRevision.note,
             ContentRevision.author_id,
             ContentRevision.created_at,
@@ -208,6 +242,9 @@ def _revisions(session: Session, organisation_id: int) -> dict[tuple[int, str], 
         )
         .order_by(ContentRevision.number.desc())
     )
+    if item_id is not None:
+        query = query.where(ContentRevision.item_id == item_id)
+    rows = session.execute(query)
     found: dict[tuple[int, str], list[_Revision]] = defaultdict(list)
     for row in rows:
         found[(row.item_id, row.language)].append(
@@ -217,6 +254,7 @@ def _revisions(session: Session, organisation_id: int) -> dict[tuple[int, str], 
                 number=row.number,
                 status=row.status,
                 source_number=row.source_number,
+                confirmed_source_number=row.confirmed_source_number,
                 imported=row.note == IMPORTED_NOTE and row.author_id is None,
                 author=row.username,
                 created_at=row.created_at,
@@ -278,11 +316,13 @@ def _written_from(translation: list[_Revision], source: list[_Revision]) -> int 
     published = next((r for r in translation if r.status == RevisionStatus.PUBLISHED), None)
     if published is None:
         return None
-    if published.source_number is not None:
-        return published.source_number
-    if published.imported:
-        return next((r.number for r in source if r.imported), None)
-    return None
+    written = published.source_number
+    if written is None and published.imported:
+        written = next((r.number for r in source if r.imported), None)
+    confirmed = published.confirmed_source_number
+    if confirmed is not None and (written is None or confirmed > written):
+        return confirmed
+    return written
 
 
 def _waiting(

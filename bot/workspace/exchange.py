@@ -36,7 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot.content.io import ContentError, dump_topic, load_topic_file, topic_to_doc
 from bot.content.schema import (
@@ -56,7 +56,7 @@ from bot.store.models import (
     RevisionStatus,
     Topic,
 )
-from bot.workspace import audit, revisions
+from bot.workspace import audit, dashboard, revisions
 from bot.workspace.items import gazetteer
 from bot.workspace.permissions import Action, allowed
 from bot.workspace.transfer import TransferError, Unit, from_po, from_xliff, plan, to_po, to_xliff
@@ -123,7 +123,10 @@ def translation_units(
     """Title and body of each item, from the source language into `language`.
 
     The texts are the items' variants, what the store holds today for each language; an item
-    without a source text has nothing to translate and is left out."""
+    without a source text has nothing to translate and is left out. A translation the
+    dashboard calls outdated is marked so in the file (issue 17, item 5): the items come from
+    the store, and their session says which."""
+    outdated = _outdated_items(items, language, languages)
     units = []
     for item in items:
         source = _variant(item, languages.default)
@@ -139,9 +142,25 @@ def translation_units(
                     target=getattr(target, field_name) if target is not None else "",
                     note=note,
                     max_length=MAX_LENGTH[field_name],
+                    outdated=item.id in outdated,
                 )
             )
     return units
+
+
+def _outdated_items(
+    items: Sequence[ContentItem], language: str, languages: LanguageTable
+) -> set[int]:
+    session = object_session(items[0]) if items else None
+    organisations = {item.organisation_id for item in items}
+    if session is None:
+        return set()
+    found: set[int] = set()
+    for organisation_id in organisations:
+        if organisation_id is not None:
+            gaps = dashboard.outdated(session, organisation_id, languages)
+            found |= {item_id for item_id, gap_language in gaps if gap_language == language}
+    return found
 
 
 def translation_file(

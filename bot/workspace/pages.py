@@ -78,9 +78,15 @@ class Workspace:
         return Phrasebook(self.settings.translations_dir, self.languages)
 
     @cached_property
+    def translator(self) -> Translator:
+        """The machine translation packages installed on this machine, loaded once per
+        process: the inbox and the items' machine drafts share them."""
+        return Translator(self.settings.translation_packages_dir)
+
+    @cached_property
     def language_help(self) -> LanguageHelp:
         """Machine translation in the inbox, from the packages installed on this machine."""
-        return LanguageHelp(Translator(self.settings.translation_packages_dir))
+        return LanguageHelp(self.translator)
 
     @property
     def answer_within(self) -> dt.timedelta:

@@ -117,6 +117,34 @@ class _Texts:
     sources: list[dict[str, str]]
 
 
+@dataclass(frozen=True)
+class Machine:
+    """What made a machine draft (bot/translation/): recorded on its revision, shown to the
+    translator and the reviewer, never taken for a person's work."""
+
+    engine: str  # "argostranslate 1.12.1"
+    model: str  # "translate-en_fr-0_1", or two packages through English
+    version: str  # "0.1"
+    number: int | None = None  # the version the machine wrote; None until it is saved
+
+
+def machine_of(revision: ContentRevision) -> Machine | None:
+    """The machine draft a revision is, or was saved from (None: a person's text)."""
+    if revision.machine_engine is None:
+        return None
+    return Machine(
+        revision.machine_engine,
+        revision.machine_model or "",
+        revision.machine_version or "",
+        revision.machine_number,
+    )
+
+
+def is_unedited_machine_draft(revision: ContentRevision) -> bool:
+    """The machine's own words, which nobody has saved again since."""
+    return revision.machine_engine is not None and revision.machine_number == revision.number
+
+
 # What each action is called in a refusal ("a translator cannot publish").
 _ACTION_WORDS: dict[Action, str] = {
     Action.EDIT_SOURCE: "edit the source language",
@@ -258,7 +286,16 @@ def save_draft(
     _authorise(account, _edit_action(language, languages), item)
     texts = _checked(title, body, options, sources, require_sources=False)
     revision = _new_draft(
-        session, account, item, language, languages, base_number, texts, note, now
+        session,
+        account,
+        item,
+        language,
+        languages,
+        base_number,
+        texts,
+        note,
+        now,
+        keep_machine=True,
     )
     based = revision.base_number
     detail = f"from r{based}" if based is not None else "new language"
@@ -271,6 +308,11 @@ def submit(session: Session, account: Account, revision: ContentRevision, now: d
     and must fit every limit of a published text."""
     _authorise(account, Action.SUBMIT, revision.item)
     _require_head(session, revision, RevisionStatus.DRAFT)
+    if is_unedited_machine_draft(revision):
+        raise WrongState(
+            "this is a machine draft nobody has read yet: open it in the editor, correct it "
+            "and save it, then send it for review"
+        )
     _checked(revision.title, revision.body, revision.options, revision.sources)
     revision.status = RevisionStatus.IN_REVIEW.value
     audit.record(session, account, "submit", _target(revision), now=now)
@@ -389,6 +431,97 @@ def restore(
     return restored
 
 
+def save_machine_draft(
+    session: Session,
+    account: Account,
+    item: ContentItem,
+    language: str,
+    *,
+    languages: LanguageTable,
+    title: str,
+    body: str,
+    options: Sequence[dict[str, str]],
+    sources: Sequence[dict[str, str]],
+    machine: Machine,
+    source_language: str,
+    now: dt.datetime,
+) -> ContentRevision:
+    """Save a machine translation as the draft head of a language (issue 17, item 3).
+
+    A draft like any other (TRANSLATE, the limits, an edit conflict with a newer save), with
+    what made it recorded; `submit` refuses it until a translator has saved it again, and
+    only `publish` (a reviewer) ever makes it what people get."""
+    _authorise(account, _edit_action(language, languages), item)
+    if language == languages.default:
+        raise WrongState("the source language is written by a person, not drafted by a machine")
+    texts = _checked(title, body, options, sources, require_sources=False)
+    current = head(session, item.id, language)
+    if (
+        current is not None
+        and current.status in _UNPUBLISHED
+        and not is_unedited_machine_draft(current)
+    ):
+        raise WrongState(
+            f"somebody is already writing the {language} text (version {current.number}, "
+            f"{_STATUS_WORDS[current.status]}): open it in the editor instead"
+        )
+    revision = _new_draft(
+        session,
+        account,
+        item,
+        language,
+        languages,
+        current.number if current is not None else None,
+        texts,
+        None,
+        now,
+        machine=machine,
+    )
+    detail = f"machine draft from {source_language}: {machine.model} {machine.version}"
+    audit.record(session, account, "machine_draft", _target(revision), detail, now=now)
+    return revision
+
+
+def confirm_still_correct(
+    session: Session,
+    account: Account,
+    item: ContentItem,
+    language: str,
+    *,
+    languages: LanguageTable,
+    now: dt.datetime,
+) -> ContentRevision:
+    """A translator read the published translation against the source's newest published
+    version and says it is still correct: it is no longer outdated (issue 17, item 5) until
+    the source is published again. The text people get does not change."""
+    _authorise(account, _edit_action(language, languages), item)
+    if language == languages.default:
+        raise WrongState("the source language is never outdated")
+    source_number = _published_number(session, item.id, languages.default)
+    published = session.scalar(
+        select(ContentRevision)
+        .where(
+            ContentRevision.item_id == item.id,
+            ContentRevision.language == language,
+            ContentRevision.status == RevisionStatus.PUBLISHED.value,
+        )
+        .order_by(ContentRevision.number.desc())
+        .limit(1)
+    )
+    if source_number is None or published is None:
+        raise WrongState(f"there is no published {language} translation to confirm")
+    published.confirmed_source_number = source_number
+    audit.record(
+        session,
+        account,
+        "confirm",
+        _target(published),
+        f"still correct for r{source_number}",
+        now=now,
+    )
+    return published
+
+
 # --- the rules behind the steps --------------------------------------------------------------
 
 
@@ -440,6 +573,9 @@ def _new_draft(
     texts: _Texts,
     note: str | None,
     now: dt.datetime,
+    *,
+    machine: Machine | None = None,
+    keep_machine: bool = False,
 ) -> ContentRevision:
     """The new head, if nobody saved since `base_number`. The check is made twice: against
     the head read here, and by the unique (item, language, number) constraint, which refuses
@@ -457,6 +593,9 @@ def _new_draft(
     source_number = None
     if language != languages.default:
         source_number = _published_number(session, item.id, languages.default)
+    if keep_machine and current is not None and current.status in _UNPUBLISHED:
+        # A person's edit of a machine draft keeps saying where the text came from.
+        machine = machine_of(current)
     revision = ContentRevision(
         item_id=item.id,
         language=language,
@@ -472,6 +611,11 @@ def _new_draft(
         created_at=now,
         note=note.strip() if note and note.strip() else None,
     )
+    if machine is not None:
+        revision.machine_engine = machine.engine
+        revision.machine_model = machine.model
+        revision.machine_version = machine.version
+        revision.machine_number = machine.number or revision.number
     try:
         with session.begin_nested():
             if current is not None and current.status in _UNPUBLISHED:

@@ -44,6 +44,13 @@ _ENCODED_ID = re.compile(r"(?:[A-Za-z0-9.\-]|_[0-9A-F]{2})+")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+OUTDATED_NOTE_CATEGORY = "outdated"
+OUTDATED_NOTE = (
+    "Outdated: the source text changed after this translation was written. Check it against "
+    "the new source and correct it."
+)
+
+
 @dataclass(frozen=True)
 class Unit:
     """One text of one content item, in the source and the target language."""
@@ -53,6 +60,9 @@ class Unit:
     target: str  # "" when not translated yet
     note: str = ""  # context for the translator: "Topic trafficking, Panama."
     max_length: int | None = None  # characters that fit (title 24, body 700 on WhatsApp)
+    # The source changed after this translation was written (bot/workspace/dashboard.py):
+    # PO marks it fuzzy, XLIFF "initial", both with a note, so no tool takes it as finished.
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,8 @@ def _notes(unit: Unit) -> list[tuple[str, str]]:
     how long it may be. Both formats show these beside the text; neither needs to read them
     back, since the units keep the real limit."""
     notes = [("context", unit.note)] if unit.note else []
+    if unit.outdated and unit.target:
+        notes.append((OUTDATED_NOTE_CATEGORY, OUTDATED_NOTE))
     if unit.max_length is not None:
         notes.append(("max-length", f"At most {unit.max_length} characters."))
     return notes
@@ -159,6 +171,7 @@ def to_po(
                 msgid=unit.source,
                 msgstr=unit.target,
                 comment="\n".join(note for _, note in _notes(unit)),
+                flags=["fuzzy"] if unit.outdated and unit.target else [],
             )
         )
     return str(po)
@@ -233,7 +246,7 @@ def to_xliff(units: Sequence[Unit], source_language: str, target_language: str) 
             notes_element = ET.SubElement(element, "notes")
             for category, note in notes:
                 _put_text(ET.SubElement(notes_element, "note", {"category": category}), note)
-        state = "translated" if unit.target else "initial"
+        state = "translated" if unit.target and not unit.outdated else "initial"
         segment = ET.SubElement(element, "segment", {"state": state})
         _put_text(ET.SubElement(segment, "source"), unit.source)
         if unit.target:

@@ -32,7 +32,8 @@ from wtforms.validators import Length, Optional
 
 from bot.content.schema import MAX_OPTIONS, OPTION_TITLE_MAX_CHARS, TITLE_MAX_CHARS
 from bot.store.models import ContentItem, ContentRevision, ContentVariant, RevisionStatus
-from bot.workspace import items, revisions, truth
+from bot.translation import PairUnavailable, SpanLost
+from bot.workspace import audit, dashboard, items, machine_drafts, revisions, truth
 from bot.workspace.i18n import N_
 from bot.workspace.i18n import gettext as _
 from bot.workspace.pages import (
@@ -54,7 +55,18 @@ router = APIRouter()
 SOURCE_ROWS = 3  # empty rows offered for sources; a text that already has more keeps them all
 MOST_SOURCE_ROWS = 20
 DONE = frozenset(
-    {"adopted", "created", "saved", "submitted", "settings", "published", "archived", "restored"}
+    {
+        "adopted",
+        "created",
+        "saved",
+        "submitted",
+        "settings",
+        "published",
+        "archived",
+        "restored",
+        "machine_draft",
+        "confirmed",
+    }
 )
 
 
@@ -99,6 +111,17 @@ class AdoptForm(CsrfForm):
     """Adopting is a POST with a token, like every change."""
 
 
+class MachineDraftForm(CsrfForm):
+    """ "Draft a machine translation" of one language (issue 17, item 3)."""
+
+
+class ConfirmForm(CsrfForm):
+    """ "Still correct": the source version the translator read it against, so that a source
+    published again while the page was open is not confirmed unseen."""
+
+    source_version = HiddenField()
+
+
 class NewItemForm(CsrfForm):
     # Choices are the store's topics and the gazetteer's countries, checked by items.create_item.
     topic = SelectField(N_("Topic"), validate_choice=False)
@@ -129,11 +152,15 @@ class LanguageView:
     can_edit: bool
     can_submit: bool
     can_review: bool
+    gap: dashboard.LanguageGap | None = None  # missing or outdated, by the dashboard's rule
+    can_machine_draft: bool = False
+    can_confirm: bool = False
 
 
 def _languages_of(visit: Visit, row: items.ItemRow) -> list[LanguageView]:
     table = visit.workspace.languages
     own = row.item.organisation_id == visit.account.organisation_id
+    gaps = {gap.language: gap for gap in dashboard.item_gaps(visit.db, row.item, table)}
     views = []
     for code in table.codes:
         variant, head = row.variant(code), row.heads.get(code)
@@ -145,6 +172,8 @@ def _languages_of(visit: Visit, row: items.ItemRow) -> list[LanguageView]:
             or head.status != RevisionStatus.PUBLISHED
         )
         status = row.status(code)
+        can_edit = items.may_edit(visit.account, row.item, code, table)
+        gap = gaps.get(code)
         views.append(
             LanguageView(
                 code=code,
@@ -154,9 +183,15 @@ def _languages_of(visit: Visit, row: items.ItemRow) -> list[LanguageView]:
                 status=status,
                 live=live,
                 differs=differs,
-                can_edit=items.may_edit(visit.account, row.item, code, table),
-                can_submit=own and status == RevisionStatus.DRAFT and visit.can(Action.SUBMIT),
+                can_edit=can_edit,
+                can_submit=own
+                and status == RevisionStatus.DRAFT
+                and visit.can(Action.SUBMIT)
+                and not (head is not None and revisions.is_unedited_machine_draft(head)),
                 can_review=own and status == RevisionStatus.IN_REVIEW and visit.can(Action.PUBLISH),
+                gap=gap,
+                can_machine_draft=can_edit and gap is not None and code != table.default,
+                can_confirm=can_edit and gap is not None and gap.kind == "outdated",
             )
         )
     return views
@@ -387,6 +422,7 @@ def _item_page(
     item: ContentItem,
     status_code: int = 200,
     settings_form: SettingsForm | None = None,
+    **context: Any,
 ) -> Response:
     row = items.row_for(visit.db, item, visit.workspace.languages)
     own = item.organisation_id == visit.account.organisation_id
@@ -412,6 +448,9 @@ def _item_page(
         settings_form=settings_form,
         submit_form=blank_form(request, SubmitForm),
         adopt_form=blank_form(request, AdoptForm),
+        machine_form=blank_form(request, MachineDraftForm),
+        confirm_form=blank_form(request, ConfirmForm),
+        **context,
     )
 
 
@@ -465,6 +504,94 @@ async def submit(request: Request, visit: VisitDep, item_id: int, language: str)
         return _message(request, visit, item, str(refusal), status)
     visit.db.commit()
     return _to(f"/items/{item.id}", "submitted", f"#lang-{language}")
+
+
+@router.post("/items/{item_id:int}/{language}/machine-draft")
+async def machine_draft(request: Request, visit: VisitDep, item_id: int, language: str) -> Response:
+    """Fill a missing or outdated language with a machine draft, or say plainly why not: no
+    package for the pair (the language stays on the dashboard's list for a translator) or a
+    number, link or name the model would have lost."""
+    await form_from(request, MachineDraftForm)
+    item = _editable(visit, item_id, language)
+    table = visit.workspace.languages
+    now = visit.workspace.now()
+    try:
+        machine_drafts.draft(
+            visit.db,
+            visit.account,
+            item,
+            language,
+            translator=visit.workspace.translator,
+            languages=table,
+            now=now,
+        )
+    except PairUnavailable as missing:
+        visit.db.rollback()
+        names = {"source": table.names[missing.source], "target": table.names[missing.target]}
+        audit.record(
+            visit.db,
+            visit.account,
+            "machine_draft_unavailable",
+            f"item {item.id} {language}",
+            f"no pair {missing.source}->{missing.target}",
+            now=now,
+        )
+        visit.db.commit()
+        message = (
+            _(
+                "No machine translation from %(source)s to %(target)s is installed; a translator "
+                "writes it."
+            )
+            % names
+        )
+        return _item_page(request, visit, item, machine_notice=message, notice_language=language)
+    except SpanLost as lost:
+        visit.db.rollback()
+        message = _(
+            "There is no machine draft: the translation would have lost %(what)s. "
+            "A translator writes this text."
+        ) % {"what": "; ".join(lost.problems)}
+        return _item_page(request, visit, item, 422, machine_error=message)
+    except NotAllowed as refusal:
+        visit.db.rollback()
+        raise Refused(str(refusal)) from None
+    except (InvalidContent, WrongState) as refusal:
+        visit.db.rollback()
+        status = 400 if isinstance(refusal, InvalidContent) else 409
+        return _message(request, visit, item, str(refusal), status)
+    visit.db.commit()
+    return _to(f"/items/{item.id}", "machine_draft", f"#lang-{language}")
+
+
+@router.post("/items/{item_id:int}/{language}/still-correct")
+async def still_correct(request: Request, visit: VisitDep, item_id: int, language: str) -> Response:
+    """A translator read an outdated translation against the new source: it is still right."""
+    form = await form_from(request, ConfirmForm)
+    item = _editable(visit, item_id, language)
+    table = visit.workspace.languages
+    gap = next(
+        (g for g in dashboard.item_gaps(visit.db, item, table) if g.language == language), None
+    )
+    if gap is None or gap.kind != "outdated":
+        return _message(request, visit, item, _("This translation is not outdated."), 409)
+    if str(gap.source_version) != (form.source_version.data or ""):
+        message = _(
+            "The source text was published again since you opened the page. "
+            "Read the new version first, then confirm."
+        )
+        return _message(request, visit, item, message, 409)
+    try:
+        revisions.confirm_still_correct(
+            visit.db, visit.account, item, language, languages=table, now=visit.workspace.now()
+        )
+    except NotAllowed as refusal:
+        visit.db.rollback()
+        raise Refused(str(refusal)) from None
+    except WrongState as refusal:
+        visit.db.rollback()
+        return _message(request, visit, item, str(refusal), 409)
+    visit.db.commit()
+    return _to(f"/items/{item.id}", "confirmed", f"#lang-{language}")
 
 
 def _message(

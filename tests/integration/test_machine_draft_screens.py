@@ -1,0 +1,148 @@
+"""Machine drafts and outdated translations in a real browser (issue 17, items 3 and 5): the
+workspace served by uvicorn, Debian's Chromium through Playwright, a tiny real en→fr package.
+A translator asks for a French machine draft of an item whose English was published again;
+the item page shows it marked, and the dashboard flags the Kreyòl as outdated. Screenshots at
+phone (360 px) and desktop (1280 px) width go to docs/img/workspace/ for docs/partners.md."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from bot.config import REPO_ROOT, Settings
+from bot.content.io import import_directory
+from bot.languages import LanguageTable
+from bot.store.db import session_scope, upgrade
+from bot.store.models import ContentItem
+from bot.translation import Translator
+from bot.workspace.accounts import create_account, create_organisation
+from bot.workspace.pages import PREFIX
+from bot.workspace.web import create_workspace
+from scripts.translation import tiny_models
+from tests.workspace.test_machine_drafts import ENGLISH_BODY, ENGLISH_TITLE, SOURCE
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+SHOTS = REPO_ROOT / "docs" / "img" / "workspace"
+PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 800}
+PASSWORD = "a long test password"
+ORG = "Panama Aid"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path: Path, languages: LanguageTable) -> Iterator[tuple[str, int]]:
+    """The workspace on localhost (Chromium keeps Secure cookies there), with an item of the
+    organisation whose English was published again, and the en→fr tiny package installed."""
+    from bot.workspace import revisions
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    upgrade(url)
+    settings = Settings(
+        database_url=url,
+        pseudonym_key="test-key-not-secret",
+        translation_packages_dir=tmp_path / "packages",
+    )
+    packages = tiny_models.build_all(tmp_path / "built")
+    Translator(settings.translation_packages_dir).install(packages["en_fr"])
+    with session_scope(url) as session:
+        import_directory(session, REPO_ROOT / "content", languages)
+        organisation = create_organisation(
+            session, ORG, countries=["PA"], languages=["ht", "fr", "en"]
+        )
+        accounts = {
+            role: create_account(session, organisation, f"{role}-1", role, PASSWORD)
+            for role in ("editor", "translator", "reviewer")
+        }
+        item = session.query(ContentItem).filter_by(topic_name="shelter_food", country=None).one()
+        item.organisation_id = organisation.id
+        item.sample = item.needs_review = False
+        revisions.ensure_baseline(session, item)
+        draft = revisions.save_draft(
+            session,
+            accounts["editor"],
+            item,
+            "en",
+            languages=languages,
+            base_number=revisions.head(session, item.id, "en").number,
+            title=ENGLISH_TITLE,
+            body=ENGLISH_BODY,
+            options=[],
+            sources=SOURCE,
+            note=None,
+            now=_now(),
+        )
+        revisions.submit(session, accounts["editor"], draft, _now())
+        revisions.publish(session, accounts["reviewer"], draft, _now(), confirm_differences=True)
+        item_id = item.id
+    root = FastAPI()
+    root.mount(PREFIX, create_workspace(settings, languages, _now))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://localhost:{port}", item_id
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _now():  # noqa: ANN202
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is missing: `make test` installs it (make browser)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium)
+        yield launched
+        launched.close()
+
+
+def _shot(page, name: str) -> None:  # noqa: ANN001 - a Playwright Page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+
+
+def test_a_translator_drafts_french_by_machine_and_sees_kreyol_outdated(served, browser) -> None:  # noqa: ANN001
+    base, item_id = served
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{base}/admin/login")
+    page.fill("input[name=username]", "translator-1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{base}/admin/")
+
+    assert page.locator("#languages .dash-outdated").count() == 2
+    _shot(page, "dashboard-outdated")
+
+    page.goto(f"{base}/admin/items/{item_id}")
+    page.click("#lang-fr button:has-text('Draft a machine translation')")
+    page.wait_for_url(f"{base}/admin/items/{item_id}?done=machine_draft#lang-fr")
+    mark = page.locator("#lang-fr .machine-mark").inner_text()
+    assert "Machine draft: argostranslate" in mark and "translate-en_fr-0_1" in mark
+    assert "a translator must check it" in mark
+    page.locator("#lang-fr details").evaluate("element => element.open = true")
+    _shot(page, "item-machine-draft")

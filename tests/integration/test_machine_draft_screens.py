@@ -6,6 +6,7 @@ phone (360 px) and desktop (1280 px) width go to docs/img/workspace/ for docs/pa
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import socket
 import threading
@@ -23,16 +24,16 @@ from bot.languages import LanguageTable
 from bot.store.db import session_scope, upgrade
 from bot.store.models import ContentItem
 from bot.translation import Translator
+from bot.workspace import revisions
 from bot.workspace.accounts import create_account, create_organisation
 from bot.workspace.pages import PREFIX
 from bot.workspace.web import create_workspace
 from scripts.translation import tiny_models
+from tests.integration.test_partner_workspace import PHONE, _shot
 from tests.workspace.test_machine_drafts import ENGLISH_BODY, ENGLISH_TITLE, SOURCE
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-SHOTS = REPO_ROOT / "docs" / "img" / "workspace"
-PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 800}
 PASSWORD = "a long test password"
 ORG = "Panama Aid"
 
@@ -47,8 +48,6 @@ def _free_port() -> int:
 def served(tmp_path: Path, languages: LanguageTable) -> Iterator[tuple[str, int]]:
     """The workspace on localhost (Chromium keeps Secure cookies there), with an item of the
     organisation whose English was published again, and the en→fr tiny package installed."""
-    from bot.workspace import revisions
-
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     upgrade(url)
     settings = Settings(
@@ -101,9 +100,7 @@ def served(tmp_path: Path, languages: LanguageTable) -> Iterator[tuple[str, int]
     thread.join(timeout=10)
 
 
-def _now():  # noqa: ANN202
-    import datetime as dt
-
+def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -116,14 +113,6 @@ def browser() -> Iterator[object]:
         launched = playwright.chromium.launch(executable_path=chromium)
         yield launched
         launched.close()
-
-
-def _shot(page, name: str) -> None:  # noqa: ANN001 - a Playwright Page
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(PHONE)
 
 
 def test_a_translator_drafts_french_by_machine_and_sees_kreyol_outdated(served, browser) -> None:  # noqa: ANN001

@@ -119,20 +119,25 @@ def test_a_tracker_store_rasa_has_not_created_yet_holds_nothing(store, tmp_path)
     assert absent.forget("person") == 0
 
 
-def test_the_command_purges_as_if_it_were_the_given_day(store, tracker):
-    path, sessions = store
-    tracker_path, tracker_url = tracker
-    closed_case(sessions)
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{path}", TRACKER_STORE_URL=tracker_url)
-    moment = (NOW + dt.timedelta(days=8)).strftime("%Y-%m-%dT%H:%M")
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "purge", "--now", moment],
+def run_purge(
+    database_url: str, tracker_url: str, moment: dt.datetime, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot purge --now MOMENT` as an operator runs it; its printed counts."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "purge", "--now", moment.strftime("%Y-%m-%dT%H:%M")],
         cwd=REPO_ROOT,
-        env=env,
+        env=dict(os.environ, DATABASE_URL=database_url, TRACKER_STORE_URL=tracker_url, **env),
         capture_output=True,
         text=True,
         check=True,
     )
+
+
+def test_the_command_purges_as_if_it_were_the_given_day(store, tracker):
+    path, sessions = store
+    tracker_path, tracker_url = tracker
+    closed_case(sessions)
+    done = run_purge(f"sqlite:///{path}", tracker_url, NOW + dt.timedelta(days=8))
     assert "case texts: 1" in done.stdout and "tracker events: 2" in done.stdout
     assert tracker_texts(tracker_path) == [RECENT_WORDS]
     with sessions() as session:

@@ -16,7 +16,7 @@ APP_READY := $(VENV)/.installed
 RASA_READY := $(RASA_VENV)/.installed
 PY := $(VENV)/bin/python
 
-.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs
+.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs phrases
 
 help:
 	@echo "make demo   - install what is missing, load content, train if needed, run everything"
@@ -66,6 +66,13 @@ catalogs: $(APP_READY)
 	    $(VENV)/bin/pybabel init --no-wrap -i translations/admin/messages.pot -l $$lang -o translations/admin/$$lang.po; \
 	  fi; \
 	done
+
+# The assistant's own phrases (translations/<lang>.po) with Babel: the template phrases.pot from
+# the English catalog, every language merged with it (new phrases empty, changed English marked
+# fuzzy "outdated"), then checked and compiled to var/phrases/ (bot/phrase_catalogs.py).
+phrases: $(APP_READY)
+	$(PY) -m bot phrases update
+	$(PY) -m bot phrases compile
 
 # The browser tests drive Debian's Chromium through Playwright (`playwright install` downloads
 # a browser build, which this project's machines cannot): installed once, as root or with sudo.

@@ -11,6 +11,9 @@ whatsapp send --to whatsapp:+509... --text "..."
                        the running gateway sends it (needs TWILIO_ACCOUNT_SID and WHATSAPP_FROM)
 purge [--now ISO]      remove message text and webhook ids older than RETAIN_TEXT_DAYS
                        (bot/purge.py); `make demo` runs it every PURGE_EVERY_MINUTES
+phrases update|check|compile
+                       the fixed phrases' catalogs (translations/*.po) with Babel:
+                       template + merge, checks, .mo files (bot/phrase_catalogs.py)
 demo                   everything, on embedded defaults (what `make demo` runs)
 admin create-org NAME  a partner organisation (bot/workspace/cli.py)
 admin create-user --org NAME --role ROLE USERNAME
@@ -29,7 +32,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import Settings, get_settings
+from bot.config import REPO_ROOT, Settings, get_settings
 from bot.translation import cli as translation_cli
 from bot.workspace import cli as workspace_cli
 
@@ -270,6 +273,38 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _phrases(args: argparse.Namespace) -> int:
+    """`make phrases` runs update then compile; check alone is what a translator runs."""
+    from bot import phrase_catalogs
+    from bot.languages import load_languages
+
+    settings = get_settings()
+    directory = settings.translations_dir
+    table = load_languages(directory)
+    codes, source = list(table.codes), table.default
+    if args.action == "update":
+        for report in phrase_catalogs.update(directory, codes, source):
+            print(
+                f"{report.language}: {len(report.added)} new (empty), "
+                f"{len(report.outdated)} outdated (English changed), "
+                f"{len(report.obsolete)} obsolete"
+            )
+            for key in report.added + report.outdated:
+                print(f"  to translate: {key}")
+        return 0
+    if args.action == "compile":
+        out = REPO_ROOT / "var" / "phrases"
+        problems = phrase_catalogs.compile_catalogs(directory, codes, source, out)
+        print(f"compiled {len(codes)} catalogs into {out}")
+    else:
+        problems = phrase_catalogs.check(directory, codes, source)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"every phrase in every language ({', '.join(codes)}): nothing missing")
+    return 1 if problems else 0
+
+
 def _moment(text: str) -> dt.datetime:
     """An ISO date or time, taken as UTC when it names no zone."""
     moment = dt.datetime.fromisoformat(text)
@@ -313,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--now", type=_moment, default=None, help="purge as if it were this ISO time (UTC)"
     )
     purge.set_defaults(run=_purge)
+    phrases = commands.add_parser("phrases", help="the fixed phrases' gettext catalogs")
+    phrases.add_argument("action", choices=["update", "check", "compile"])
+    phrases.set_defaults(run=_phrases)
     commands.add_parser("demo", help="run everything on embedded defaults").set_defaults(run=_demo)
     workspace_cli.add_commands(commands)
     translation_cli.register(commands)

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Rasa's HTTP API token (`rasa run --enable-api --auth-token`): the gateway erases a
     # person's tracker through it on a confirmed deletion. bot/stack.py makes one per run.
     rasa_api_token: str | None = None
+    # Rasa's calls to our NLG endpoint carry it (`?token=`, endpoints.yml `nlg: token:`);
+    # POST /nlg refuses everyone without it. bot/stack.py makes one per run (NLG_TOKEN).
+    nlg_token: str | None = None
     # Rasa's SQL tracker store (TRACKER_STORE_URL, a SQLAlchemy URL): the gateway deletes a
     # person's events there on erasure and old ones in the purge (bot/tracker_store.py).
     # bot/stack.py points Rasa and the gateway at an SQLite file in the run folder.

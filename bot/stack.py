@@ -67,6 +67,9 @@ class Stack:
     # Rasa's HTTP API is on (the gateway erases a person's tracker through it, issue 16),
     # behind this token; one per stack unless RASA_API_TOKEN is given.
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Rasa's calls to the gateway's NLG endpoint carry this token (bot/web/nlg.py); one per
+    # stack unless NLG_TOKEN is given.
+    nlg_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def _env(self) -> dict[str, str]:
         env = rasa_env()
@@ -77,6 +80,7 @@ class Stack:
             ACTION_SERVER_URL=self.ports.url(self.ports.actions),
         )
         env.setdefault("RASA_API_TOKEN", self.api_token)
+        env.setdefault("NLG_TOKEN", self.nlg_token)
         env.setdefault("TRACKER_STORE_URL", f"sqlite:///{self.run_dir.resolve() / 'tracker.db'}")
         return env
 
@@ -84,11 +88,16 @@ class Stack:
         path = self.run_dir / "endpoints.yml"
         endpoints = {
             "action_endpoint": {"url": self.ports.url(self.ports.actions, "/webhook")},
-            "nlg": {"url": self.ports.url(self.ports.gateway, "/nlg")},
+            # Rasa sends the token as `?token=` on every NLG call.
+            "nlg": {
+                "url": self.ports.url(self.ports.gateway, "/nlg"),
+                "token": self._env()["NLG_TOKEN"],
+            },
             # A store the gateway can delete from (erasure, purge); in memory it could not.
             "tracker_store": rasa_endpoint(self._env()["TRACKER_STORE_URL"]),
         }
         path.write_text(yaml.safe_dump(endpoints))
+        path.chmod(0o600)  # it holds the NLG token
         return path
 
     def commands(self) -> dict[str, list[str]]:

@@ -65,10 +65,12 @@ def test_the_store_keeps_a_pseudonym_not_the_cookie(client, settings):
     assert pseudonyms[0].startswith("web-")
 
 
-def test_nlg_endpoint_answers_rasa_shape(client):
+def test_nlg_endpoint_answers_rasa_shape(client, settings):
+    settings.nlg_token = "nlg-token"  # what Rasa sends as ?token= (bot/stack.py)
     response = client.post(
         "/nlg",
         json={"response": "utter_trafficking", "tracker": {"sender_id": "x"}, "arguments": {}},
+        params={"token": "nlg-token"},
     )
     assert response.status_code == 200
     assert response.json()["text"]

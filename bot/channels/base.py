@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.pipeline.text import clean_text
+
 
 @dataclass(frozen=True)
 class Traits:
@@ -45,6 +47,11 @@ class Inbound:
     # When the person wrote it, if that was not just now: a message held while Rasa was away
     # is answered later, and WhatsApp's 24-hour window runs from when it was written.
     received_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        # The edge: whatever a channel read, what goes on is text the store, Rasa and the
+        # logs can hold (no NUL, no lone surrogate, no control characters).
+        object.__setattr__(self, "text", clean_text(self.text))
 
 
 class SendError(Exception):

@@ -1,4 +1,4 @@
-"""What a message is before anyone answers it: a button's payload or prose."""
+"""What a message is before anyone answers it: clean text, a button's payload or prose."""
 
 from __future__ import annotations
 
@@ -9,6 +9,26 @@ from bot.languages import fold
 
 COUNTRY_PAYLOAD = re.compile(r"^/country(\{.*\})$")
 _DIGIT_ANSWER = re.compile(r"^\s*#?(\d{1,2})\s*[.)]?\s*$")
+
+
+# C0 and C1 control characters and DEL, except tab and newline (carriage returns become
+# newlines first): a NUL breaks PostgreSQL's text columns, an escape sequence a log line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"\r\n?")
+
+
+def clean_text(text: str) -> str:
+    """What a person wrote, as text every part behind the edge can hold: lone surrogates
+    (valid JSON, "\\ud800", but not encodable as UTF-8: spaCy, SQLite and httpx all raise
+    on them) become U+FFFD, control characters other than tab and newline go. Every channel's
+    `Inbound` is made of this (bot/channels/base.py), so the store, Rasa and the logs never
+    see the raw bytes. Idempotent, and the identity on ordinary text."""
+    if text.isprintable():
+        return text
+    # UTF-16 with surrogatepass joins a pair split into two code points and keeps a lone
+    # one; decoding with "replace" then turns only the lone ones into U+FFFD.
+    whole = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return _CONTROL.sub("", _LINE_BREAK.sub("\n", whole))
 
 
 def is_payload(text: str) -> bool:

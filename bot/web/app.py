@@ -24,9 +24,23 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings, get_settings
 from bot.store.db import upgrade
 from bot.web import health, nlg
+from bot.web.limits import BodyLimits, LimitBodies
 from bot.web.services import Services, Words
 from bot.workspace.pages import PREFIX
-from bot.workspace.web import create_workspace
+from bot.workspace.routes import transfer
+from bot.workspace.web import MAX_FORM_BYTES, create_workspace
+
+# The largest body each route takes, each number its owner's; anything else: 64 kB.
+BODY_LIMITS = BodyLimits(
+    {
+        "/webhooks/whatsapp": whatsapp_routes.MAX_FORM_BYTES,
+        telegram_runtime.PATH: telegram_routes.MAX_UPDATE_BYTES,
+        "/chat": webchat_routes.MAX_BODY_BYTES,
+        "/nlg": nlg.MAX_TRACKER_BYTES,
+        PREFIX: MAX_FORM_BYTES,
+        f"{PREFIX}/transfer": transfer.MAX_BODY_BYTES,
+    }
+)
 
 
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
@@ -60,6 +74,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                     app.state.telegram = None
 
     app = FastAPI(title="Route assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(LimitBodies, limits=BODY_LIMITS)
     app.state.settings = settings
     app.state.words = Words.build(settings)
     app.mount("/static", webchat_routes.static_files, name="static")

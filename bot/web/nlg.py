@@ -4,23 +4,42 @@ The language and country come from the metadata the pipeline sent with the messa
 tracker's latest user event), so the words are in the language the pipeline decided for this
 message; the endpoint reads the store only for words, and writes nothing.
 https://rasa.com/docs/rasa/nlg/ (request and response format)
+
+Only Rasa may call it: it answers any response for any sender id, with what the store
+remembers of that person. Rasa sends the `token:` of its endpoints.yml `nlg:` entry as the
+query parameter `?token=` (rasa/utils/endpoints.py EndpointConfig.combine_parameters);
+bot/stack.py writes the same NLG_TOKEN there and gives it to the gateway. Without a token
+configured the route answers nobody.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.languages import LanguageTable
 from bot.nlg import Audience
 from bot.store import conversations
-from bot.web.dependencies import WordsDep
+from bot.web.dependencies import SettingsDep, WordsDep
 from bot.web.services import Words
 
-router = APIRouter()
+
+def from_rasa(settings: SettingsDep, token: Annotated[str, Query()] = "") -> None:
+    """The caller holds NLG_TOKEN (compared in constant time), or is refused."""
+    expected = settings.nlg_token
+    if not expected:
+        raise HTTPException(503, "NLG_TOKEN is not set: the NLG endpoint answers nobody")
+    if not secrets.compare_digest(token.encode(), expected.encode()):
+        raise HTTPException(403, "wrong or missing token")
+
+
+# Rasa posts the whole tracker (every event of the person's last RETAIN_TEXT_DAYS days).
+MAX_TRACKER_BYTES = 16 * 1024 * 1024
+router = APIRouter(dependencies=[Depends(from_rasa)], include_in_schema=False)
 
 
 def latest_user_metadata(tracker: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,9 @@ from bot.workspace.pages import (
 from bot.workspace.routes import ROUTERS
 
 SESSION_COOKIE = "workspace_session"
+# The largest body of a workspace form (imports excepted: routes/transfer.py MAX_BODY_BYTES):
+# an item's texts or a safety document are tens of kB; Starlette takes 1 MB per field.
+MAX_FORM_BYTES = 2 * 1024 * 1024
 
 
 def create_workspace(settings: Settings, languages: LanguageTable, clock: Clock) -> FastAPI:

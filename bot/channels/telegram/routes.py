@@ -20,6 +20,8 @@ from bot.web.dependencies import SettingsDep
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+# One Update: a message of at most 4,096 characters, its entities, the message it replies to.
+MAX_UPDATE_BYTES = 256 * 1024
 
 
 def _error(status: int, message: str) -> JSONResponse:

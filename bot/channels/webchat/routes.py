@@ -23,6 +23,7 @@ from bot.channels.base import Inbound
 from bot.channels.webchat import CHANNEL, COOKIE_NAME, TRAITS
 from bot.channels.webchat.render import render
 from bot.pipeline.pipeline import Pipeline
+from bot.pipeline.text import clean_text
 from bot.replies import Answer, Reply
 from bot.web.dependencies import PipelineDep, WordsDep
 
@@ -33,6 +34,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 static_files = StaticFiles(directory=str(HERE / "static"))
 router = APIRouter()
 POLL_SECONDS = 15  # a person waiting for a caseworker: often enough, cheap on data
+MAX_BODY_BYTES = 64 * 1024  # one typed message (JSON or form) is a few hundred bytes
 
 
 def _visitor(request: Request, text: str = "") -> Inbound:
@@ -106,7 +108,8 @@ async def chat_form(
     """The same conversation without JavaScript: a form post, a full page back."""
     inbound = _visitor(request, payload or text)
     answer = await pipeline.answer(inbound)
-    return await _page(request, pipeline, words, inbound, answer, said=title or text)
+    said = clean_text(title or text)  # echoed on the page: what the pipeline was given
+    return await _page(request, pipeline, words, inbound, answer, said=said)
 
 
 @router.post("/chat/messages")

@@ -74,6 +74,9 @@ _FORM_OVERHEAD_BYTES = 64 * 1024
 # The apply form carries the file compressed and in base64 (a zip does not compress: 4/3 of
 # 2 MB); Starlette's default limit for one form field is 1 MB.
 APPLY_MAX_BYTES = 3 * 1024 * 1024
+# The largest body these routes take (the gateway caps every body: bot/web/limits.py); the
+# routes' own checks answer first, with a page a partner can read.
+MAX_BODY_BYTES = APPLY_MAX_BYTES + _FORM_OVERHEAD_BYTES
 _FILENAME_MAX_CHARS = 120
 
 _FIELD_WORDS = {

@@ -60,7 +60,12 @@ class PhraseState(StrEnum):
 
 
 class PhraseRefused(ValueError):
-    """A phrase the workspace cannot save as written; the message says why, for the page."""
+    """A phrase the workspace cannot save as written. `reason` is a code the page turns into
+    words ("empty", "placeholders", "unknown"), so the refusal is translated where it is shown."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -290,21 +295,19 @@ def save_phrase(
     English text marks the other languages outdated (an `update` right after)."""
     text = text.strip().replace("\r\n", "\n")
     if not text:
-        raise PhraseRefused("Write the phrase; an empty phrase cannot be sent to anyone.")
+        raise PhraseRefused("empty")
     source = read_catalog(translations_dir, source_language)
     english = source.get(key)
     if english is None:
-        raise PhraseRefused("There is no such phrase.")
+        raise PhraseRefused("unknown")
     wanted = placeholders(str(english.string or ""))
     if language != source_language and placeholders(text) != wanted:
-        raise PhraseRefused(
-            "Keep the words in braces exactly as they are: the assistant fills them in."
-        )
+        raise PhraseRefused("placeholders")
     with _WRITE_LOCK:
         catalog = read_catalog(translations_dir, language)
         message = catalog.get(key)
         if message is None:
-            raise PhraseRefused("There is no such phrase.")
+            raise PhraseRefused("unknown")
         message.string = text
         message.flags.discard(FUZZY)
         if language != source_language:  # translated from the English as it is now

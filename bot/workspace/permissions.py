@@ -39,6 +39,9 @@ class Action(StrEnum):
     # Claim, answer, note and close the organisation's handoff cases, and keep its saved
     # replies (issue 15); the same roles as bot.handoff.cases.ANSWERING_ROLES.
     ANSWER_CASES = "answer_cases"
+    # The assistant's fixed phrases (translations/*.po: greetings, buttons, errors), the same
+    # for every organisation; the English ones only with EDIT_SOURCE too (admins).
+    EDIT_PHRASES = "edit_phrases"
 
 
 _WRITERS = {Action.VIEW, Action.SUBMIT, Action.RESTORE, Action.EXPORT}
@@ -48,7 +51,9 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.EDITOR: frozenset(
         _WRITERS | {Action.CREATE_ITEM, Action.EDIT_SOURCE, Action.TRANSLATE, Action.EDIT_SETTINGS}
     ),
-    Role.TRANSLATOR: frozenset(_WRITERS | {Action.TRANSLATE, Action.IMPORT}),
+    Role.TRANSLATOR: frozenset(
+        _WRITERS | {Action.TRANSLATE, Action.IMPORT, Action.EDIT_PHRASES}
+    ),
     Role.REVIEWER: frozenset(
         {
             Action.VIEW,

@@ -113,8 +113,11 @@ def ws(
 ) -> Iterator[WorkspaceUnderTest]:
     copy = tmp_path / "workspace.sqlite3"
     shutil.copyfile(seeded_store, copy)
+    # The phrases page writes translations/*.po: each test edits its own copy, never the repo's.
+    translations = shutil.copytree(REPO_ROOT / "translations", tmp_path / "translations")
     settings = Settings(
         database_url=f"sqlite:///{copy}",
+        translations_dir=translations,
         pseudonym_key="test-key-not-secret",
         # No machine translation unless a test installs a package here (not the checkout's).
         translation_packages_dir=tmp_path / "translation-packages",

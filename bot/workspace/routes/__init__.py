@@ -9,6 +9,7 @@ from bot.workspace.routes import (
     history,
     items,
     numbers,
+    phrases,
     review,
     safety,
     transfer,
@@ -25,5 +26,6 @@ ROUTERS = (
     accounts.router,
     transfer.router,
     safety.router,
+    phrases.router,
     cases.router,
 )

@@ -45,6 +45,7 @@ ACTION_WORDS: dict[str, str] = {
     "export": N_("exported texts"),
     "add_number": N_("added a verified number"),
     "remove_number": N_("removed a verified number"),
+    "save_phrase": N_("changed a phrase of the assistant"),
     "create_account": N_("created an account"),
     "change_role": N_("changed a role"),
     "deactivate_account": N_("switched an account off"),

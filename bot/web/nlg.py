@@ -17,13 +17,14 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.languages import LanguageTable
 from bot.nlg import Audience
 from bot.store import conversations
+from bot.web.bodies import NotJson, json_body
 from bot.web.dependencies import SettingsDep, WordsDep
 from bot.web.services import Words
 
@@ -76,7 +77,26 @@ def _generate(words: Words, payload: dict[str, Any]) -> dict[str, Any]:
     return reply.to_rasa()
 
 
+def _shape_problem(payload: Any) -> str | None:
+    """What makes a body something other than Rasa's NLG request, quoting none of it."""
+    if not isinstance(payload, dict):
+        return "the body must be a JSON object"
+    for key in ("tracker", "arguments"):
+        if not isinstance(payload.get(key) or {}, dict):
+            return f"{key} must be an object"
+    if not isinstance(payload.get("response") or payload.get("template") or "", str):
+        return "response must be a string"
+    return None
+
+
 @router.post("/nlg")
-async def nlg(payload: Annotated[dict[str, Any], Body()], words: WordsDep) -> dict[str, Any]:
+async def nlg(request: Request, words: WordsDep) -> dict[str, Any]:
     """Rasa's NLG endpoint: response name + tracker in, words out."""
+    try:
+        payload = await json_body(request)
+    except NotJson as error:
+        raise HTTPException(400, str(error)) from error
+    problem = _shape_problem(payload)
+    if problem is not None:
+        raise HTTPException(400, problem)
     return await run_in_threadpool(_generate, words, payload)

@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
-from wtforms import Form
+from wtforms import Form, StringField
 from wtforms.csrf.session import SessionCSRF
 
 from bot.clock import Clock
@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.handoff.language_help import LanguageHelp
 from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
+from bot.pipeline.text import clean_text
 from bot.store.models import Account, ContentItem
 from bot.translation import Translator
 from bot.workspace import i18n
@@ -171,6 +172,18 @@ class CsrfForm(Form):
         csrf = True
         csrf_class = SessionCSRF
         csrf_time_limit = dt.timedelta(hours=SESSION_HOURS)
+
+        def bind_field(self, form: Form, unbound_field: Any, options: dict[str, Any]) -> Any:
+            """Every field's text cleaned as the channels clean a message (no NUL, no
+            control characters but tab and newline): PostgreSQL refuses a NUL, and what
+            partners write reaches people."""
+            if issubclass(unbound_field.field_class, StringField):  # text areas, hidden...
+                options["filters"] = (*options.get("filters", ()), _clean)
+            return unbound_field.bind(form=form, **options)
+
+
+def _clean(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
 
 
 FormT = TypeVar("FormT", bound=CsrfForm)

@@ -24,6 +24,7 @@ from tests.fakes.rasa import FakeRasa
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, fake_telegram
 from tests.whatsapp_helpers import AUTH_TOKEN
+from tests.workspace.conftest import csrf_token
 
 PUBLIC = "https://gateway.example.org"  # what Twilio signs and Telegram calls
 TELEGRAM_SECRET = "fuzz-telegram-secret"
@@ -77,3 +78,17 @@ def fuzz_gateway(tmp_path_factory: pytest.TempPathFactory, languages) -> Iterato
             create_account(session, organisation, ADMIN, "admin", ADMIN_PASSWORD)
         with TestClient(create_app(settings)) as client:
             yield Gateway(client, settings, rasa, telegram)
+
+
+@pytest.fixture(scope="session")
+def signed_in(fuzz_gateway: Gateway) -> TestClient:
+    """The admin, signed in once, before the login fuzzing can slow sign-ins down."""
+    client = fuzz_gateway.admin_client()
+    page = client.get("/admin/login")
+    response = client.post(
+        "/admin/login",
+        data={"username": ADMIN, "password": ADMIN_PASSWORD, "csrf_token": csrf_token(page.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client

@@ -154,3 +154,58 @@ def test_a_content_length_that_is_not_a_number_is_a_bad_request(fuzz_gateway):
         "/chat/messages", content=b"{}", headers={"content-length": "lots"}
     )
     assert response.status_code == 400
+
+
+# --- found by the fuzzing: bodies json and FastAPI could not read -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/chat/messages", {}),
+        ("/webhooks/telegram", {}),
+        ("/nlg", {"token": NLG_TOKEN}),
+    ],
+)
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\x80", "application/x-www-form-urlencoded"),  # FastAPI quoted the bytes: a 500
+        (b"\x80", "text/plain"),
+        (b"[" * 20_000, "application/json"),  # json.loads: RecursionError, a 500
+        ("text=café".encode("latin-1"), "application/json"),
+    ],
+    ids=["invalid-utf8-form", "invalid-utf8-text", "deep-nesting", "latin-1"],
+)
+def test_a_body_that_is_not_json_is_a_bad_request(fuzz_gateway, path, params, body, content_type):
+    headers = {"content-type": content_type, "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    response = fuzz_gateway.client.post(path, content=body, params=params, headers=headers)
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[], {"tracker": [1]}, {"tracker": {}, "arguments": "x"}, {"response": 5}],
+    ids=["array", "tracker-list", "arguments-string", "response-number"],
+)
+def test_an_nlg_request_of_the_wrong_shape_is_a_bad_request(fuzz_gateway, body):
+    response = fuzz_gateway.client.post("/nlg", json=body, params={"token": NLG_TOKEN})
+    assert response.status_code == 400
+
+
+def test_a_nul_in_a_workspace_form_is_dropped_not_stored(fuzz_gateway, signed_in):
+    """PostgreSQL refuses a NUL in text: a partner's pasted control character would be a 500
+    there, and would reach people in an answer everywhere."""
+    from sqlalchemy import select
+
+    from bot.handoff.models import SavedReply
+    from bot.store.db import session_scope
+    from tests.workspace.conftest import csrf_token
+
+    token = csrf_token(signed_in.get("/admin/cases/replies").text)
+    form = {"csrf_token": token, "language": "ht", "title": "Nul\x00", "text": "Bonjou\x00\x1b!"}
+    response = signed_in.post("/admin/cases/replies", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    with session_scope(fuzz_gateway.settings.database_url) as session:
+        saved = session.scalars(select(SavedReply).where(SavedReply.title == "Nul")).one()
+        assert saved.text == "Bonjou!"

@@ -6,7 +6,6 @@ https://core.telegram.org/bots/api#setwebhook (secret_token, X-Telegram-Bot-Api-
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from typing import Annotated
@@ -16,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from bot.channels.telegram.payloads import shape_problem
 from bot.channels.telegram.runtime import PATH, TelegramRuntime
+from bot.web.bodies import NotJson, json_body
 from bot.web.dependencies import SettingsDep
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,9 @@ async def telegram_webhook(
     if runtime is None:
         return _error(503, "Telegram is not running: the Bot API did not answer at start-up")
     try:
-        data = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "the body is not valid JSON")
+        data = await json_body(request)
+    except NotJson as error:
+        return _error(400, str(error))
     problem = shape_problem(data)
     if problem is not None:
         return _error(400, problem)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -25,6 +25,7 @@ from bot.channels.webchat.render import render
 from bot.pipeline.pipeline import Pipeline
 from bot.pipeline.text import clean_text
 from bot.replies import Answer, Reply
+from bot.web.bodies import NotJson, json_body
 from bot.web.dependencies import PipelineDep, WordsDep
 
 HERE = Path(__file__).resolve().parent
@@ -113,10 +114,12 @@ async def chat_form(
 
 
 @router.post("/chat/messages")
-async def chat_message(
-    request: Request, pipeline: PipelineDep, body: Annotated[dict[str, Any], Body()]
-) -> JSONResponse:
-    text = body.get("text")
+async def chat_message(request: Request, pipeline: PipelineDep) -> JSONResponse:
+    try:
+        body = await json_body(request)
+    except NotJson as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str):
         return JSONResponse({"error": "text must be a string"}, status_code=422)
     inbound = _visitor(request, text)

@@ -4,6 +4,7 @@ control characters and lone surrogates, the NLG endpoint open to anyone, bodies 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -209,3 +210,17 @@ def test_a_nul_in_a_workspace_form_is_dropped_not_stored(fuzz_gateway, signed_in
     with session_scope(fuzz_gateway.settings.database_url) as session:
         saved = session.scalars(select(SavedReply).where(SavedReply.title == "Nul")).one()
         assert saved.text == "Bonjou!"
+
+
+def test_the_stack_gives_rasa_and_the_gateway_the_same_nlg_token(tmp_path):
+    import yaml
+
+    from bot.stack import Ports, Stack
+
+    stack = Stack(ports=Ports.free(), run_dir=tmp_path)
+    endpoints = Path(stack.commands()["rasa"][stack.commands()["rasa"].index("--endpoints") + 1])
+    written = yaml.safe_load(endpoints.read_text())["nlg"]
+    assert written["token"] == stack._env()["NLG_TOKEN"]
+    assert len(written["token"]) >= 32  # one per run, not guessable
+    assert endpoints.stat().st_mode & 0o077 == 0  # only its owner reads it
+    assert Stack(ports=Ports.free(), run_dir=tmp_path).nlg_token != stack.nlg_token

@@ -1,6 +1,6 @@
 """`python -m bot purge`: what is older than the retention window goes (issue 16, "Retention").
 
-Message text lives in four places, and each has a rule:
+Message text lives in five places, and each has a rule:
 - handoff case messages: kept while the case is open, removed RETAIN_TEXT_DAYS after it closed
   (bot/handoff/retention.py);
 - Rasa's tracker events (every message the model was sent): removed once older than the window
@@ -9,7 +9,9 @@ Message text lives in four places, and each has a rule:
   not be delivered) older than the window: a person who waited that long is answered by a new
   message, not by one a week late, and the rows hold their address;
 - webhook ids (no text, no sender) after the few days platforms redeliver in
-  (bot/store/deliveries.py).
+  (bot/store/deliveries.py);
+- the texts the assistant could not answer, kept for the insights with their day and language
+  only (bot/sharing/events.py): every day that began before the window.
 
 `make demo` runs it every PURGE_EVERY_MINUTES (bot/cli.py); in production a scheduler (cron, a
 Kubernetes CronJob) runs the same command. Every run is safe to repeat and prints counts only.
@@ -27,6 +29,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handoff import retention
+from bot.sharing import events
 from bot.store import deliveries
 from bot.store.db import empty_write_ahead_log
 from bot.store.models import InboxMessage, OutboxMessage
@@ -42,6 +45,7 @@ class PurgeReport:
     inbox_messages: int = 0
     outbox_messages: int = 0
     webhook_ids: int = 0
+    fallback_samples: int = 0
 
     def lines(self) -> list[str]:
         return [
@@ -65,6 +69,7 @@ def purge(
             delete(OutboxMessage).where(OutboxMessage.created_at < cutoff)
         ).rowcount
         webhook_ids = deliveries.forget_old_ids(session, now)
+        samples = events.purge_samples(session, cutoff)
         engine = session.get_bind()
     empty_write_ahead_log(engine)
     tracker_events = tracker.purge_before(cutoff) if tracker is not None else 0
@@ -74,6 +79,7 @@ def purge(
         inbox_messages=inbox or 0,
         outbox_messages=outbox or 0,
         webhook_ids=webhook_ids,
+        fallback_samples=samples,
     )
 
 

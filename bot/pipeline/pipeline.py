@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from bot import observability
 from bot.channels.base import Inbound
 from bot.clock import Clock, system_clock
 from bot.content.schema import SUB_SEPARATOR, parent_topic
@@ -73,6 +74,7 @@ from bot.pseudonym import pseudonymise
 from bot.replies import Answer, Button, Reply
 from bot.safety.detector import EmergencyMatch
 from bot.safety.documents import SafetyRules
+from bot.sharing import events
 from bot.store import conversations
 from bot.store.conversations import CHOSEN, DETECTED, GUESSED, Changes, Memory
 
@@ -138,6 +140,7 @@ class Pipeline:
     def pseudonym(self, inbound: Inbound) -> str:
         return pseudonymise(self.pseudonym_key, inbound.channel, inbound.address)
 
+    @observability.observed_answer
     async def answer(
         self, inbound: Inbound, *, can_hold: bool = False, behind_held: bool = False
     ) -> Answer:
@@ -169,7 +172,15 @@ class Pipeline:
             if not answer.held:  # a held "2" must still mean the option offered before
                 self._remember_answer(answer, changes, now)
         answer = self._first_contact(answer, memory, changes)
-        await run_in_threadpool(self._write, pseudonym, changes)
+        facts = events.facts_of(  # the insights' counters, without the person (issue 18)
+            answer,
+            text=inbound.text,
+            channel=inbound.channel,
+            country=changes.country or memory.country,
+            previous=memory.last_inbound_at,
+            now=now,
+        )
+        await run_in_threadpool(self._write, pseudonym, changes, facts)
         return answer
 
     async def _respond(self, text: str, inbound: Inbound, turn: _Turn, now: dt.datetime) -> Answer:
@@ -619,6 +630,7 @@ class Pipeline:
         with self.readers() as session:
             return conversations.read(session, pseudonym)
 
-    def _write(self, pseudonym: str, changes: Changes) -> None:
+    def _write(self, pseudonym: str, changes: Changes, facts: events.Facts) -> None:
         with self.sessions() as session, session.begin():
             conversations.apply(session, pseudonym, changes)
+            events.record(session, facts)

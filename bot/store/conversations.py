@@ -38,6 +38,8 @@ class Memory:
     flow_state: str = ""  # the flow's progress (the self-check's answers so far: "yn")
     last_card: str | None = None  # the card last sent ("health/pregnancy@MX")
     known: bool = False  # a row exists: not the first contact (the privacy notice is said once)
+    # The person's previous message (time only): the insights count a conversation once a day.
+    last_inbound_at: dt.datetime | None = None
 
     @property
     def language_settled(self) -> bool:
@@ -94,6 +96,9 @@ def read(session: Session, pseudonym: str) -> Memory:
         flow_state=conversation.flow_state or "",
         last_card=conversation.last_card,
         known=True,
+        last_inbound_at=as_utc(conversation.last_inbound_at)
+        if conversation.last_inbound_at
+        else None,
     )
 
 

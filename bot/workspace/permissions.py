@@ -33,6 +33,10 @@ class Action(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"  # organisations and accounts
     EDIT_SAFETY = "edit_safety"  # the emergency patterns and the gazetteer
     VIEW_AUDIT = "view_audit"  # who did what and when
+    # The insights: counts without people, and the texts the assistant could not answer while
+    # they are kept (issue 18). Those who decide what to write and publish: admins, editors,
+    # reviewers; translators work on given texts, caseworkers on their cases.
+    VIEW_INSIGHTS = "view_insights"
     # Take over an item of the sample organisation (the seed): from then on the adopting
     # organisation keeps it right, and only it can edit it.
     ADOPT = "adopt"
@@ -49,7 +53,14 @@ _WRITERS = {Action.VIEW, Action.SUBMIT, Action.RESTORE, Action.EXPORT}
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.EDITOR: frozenset(
-        _WRITERS | {Action.CREATE_ITEM, Action.EDIT_SOURCE, Action.TRANSLATE, Action.EDIT_SETTINGS}
+        _WRITERS
+        | {
+            Action.CREATE_ITEM,
+            Action.EDIT_SOURCE,
+            Action.TRANSLATE,
+            Action.EDIT_SETTINGS,
+            Action.VIEW_INSIGHTS,
+        }
     ),
     Role.TRANSLATOR: frozenset(
         _WRITERS | {Action.TRANSLATE, Action.IMPORT, Action.EDIT_PHRASES}
@@ -63,6 +74,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             Action.EXPORT,
             Action.EDIT_SETTINGS,
             Action.VIEW_AUDIT,
+            Action.VIEW_INSIGHTS,
         }
     ),
     # Caseworkers answer people (issue 15); in the content workspace they only read.

@@ -7,6 +7,7 @@ from bot.workspace.routes import (
     cases,
     dashboard,
     history,
+    insights,
     items,
     numbers,
     phrases,
@@ -28,4 +29,5 @@ ROUTERS = (
     safety.router,
     phrases.router,
     cases.router,
+    insights.router,
 )

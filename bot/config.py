@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Rasa's calls to our NLG endpoint carry it (`?token=`, endpoints.yml `nlg: token:`);
     # POST /nlg refuses everyone without it. bot/stack.py makes one per run (NLG_TOKEN).
     nlg_token: str | None = None
+    # GET /metrics answers a scrape holding it (bearer or ?token=); unset: this machine only.
+    metrics_token: str | None = None
+    log_format: str = "text"  # "json": one JSON object per line, no personal data (bot/logs.py)
     # Rasa's SQL tracker store (TRACKER_STORE_URL, a SQLAlchemy URL): the gateway deletes a
     # person's events there on erasure and old ones in the purge (bot/tracker_store.py).
     # bot/stack.py points Rasa and the gateway at an SQLite file in the run folder.

@@ -118,6 +118,12 @@ def pending(session: Session, channel: str, limit: int = 200) -> list[OutboxMess
     return list(session.scalars(query))
 
 
+def count_waiting(session: Session) -> int:
+    """Rows not sent yet and not given up: the queue's depth, for /metrics."""
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.failed.is_(False))
+    return int(session.scalar(query) or 0)
+
+
 def is_due(row: OutboxMessage, now: dt.datetime) -> bool:
     return as_utc(row.next_attempt_at) <= now
 

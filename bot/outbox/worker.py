@@ -13,6 +13,7 @@ import logging
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import observability
 from bot.channels.base import Sender, SendError
 from bot.clock import Clock, system_clock
 from bot.outbox import queue
@@ -64,11 +65,13 @@ class OutboxWorker:
     async def _send(self, sender: Sender, row: OutboxMessage) -> bool:
         error: SendError | None = None
         try:
-            await sender.send(row.address or "", row.payload)
+            with observability.timer(observability.SEND):
+                await sender.send(row.address or "", row.payload)
         except SendError as caught:
             error = caught
         except Exception as unexpected:  # noqa: BLE001 - one bad message must not stop the queue
             error = SendError(type(unexpected).__name__, retryable=True)
+        observability.send_failed(error)
         with self._sessions() as session, session.begin():
             stored = session.get(OutboxMessage, row.id)
             if stored is None:

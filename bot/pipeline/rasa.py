@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from bot import observability
 from bot.replies import GATEWAY_KEY, Reply
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class RasaClient:
             log.warning("Rasa did not erase a tracker: %s", type(error).__name__)
             raise RasaUnavailable from error
 
+    @observability.timed(observability.RASA, failure="unavailable")
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaAnswer:
         """`metadata` reaches the NLG endpoint in the tracker (the latest user event)."""
         body = {"sender": sender, "message": text, "metadata": metadata}

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from bot import logs, observability
 from bot.channels.telegram import routes as telegram_routes
 from bot.channels.telegram import runtime as telegram_runtime
 from bot.channels.webchat import routes as webchat_routes
@@ -23,7 +24,7 @@ from bot.channels.whatsapp import routes as whatsapp_routes
 from bot.clock import Clock, system_clock
 from bot.config import Settings, get_settings
 from bot.store.db import upgrade
-from bot.web import health, nlg
+from bot.web import health, metrics, nlg
 from bot.web.limits import BodyLimits, LimitBodies
 from bot.web.services import Services, Words
 from bot.workspace.pages import PREFIX
@@ -45,6 +46,7 @@ BODY_LIMITS = BodyLimits(
 
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
     settings = settings or get_settings()
+    logs.configure(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,10 +79,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.add_middleware(LimitBodies, limits=BODY_LIMITS)
     app.state.settings = settings
     app.state.words = Words.build(settings)
+    observability.watch_outbox(metrics.outbox_depth(app.state.words.readers))
     app.mount("/static", webchat_routes.static_files, name="static")
     app.mount(PREFIX, create_workspace(settings, app.state.words.languages, clock))
     for router in (
         health.router,
+        metrics.router,
         nlg.router,
         webchat_routes.router,
         whatsapp_routes.router,

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from bot import observability
 from bot.languages import LanguageTable
 from bot.nlg import Audience
 from bot.store import conversations
@@ -68,6 +69,7 @@ def audience_of(
     return Audience(resolved, country if isinstance(country, str) else None)
 
 
+@observability.timed(observability.NLG, failure="error")
 def _generate(words: Words, payload: dict[str, Any]) -> dict[str, Any]:
     tracker = payload.get("tracker") or {}
     arguments = payload.get("arguments") or {}

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
 
+    # Campaign links (bot/sharing/links.py): the bot's username for t.me/<bot>?start=... and
+    # the WhatsApp number people write to, for wa.me/<digits>?text=... Unset: no link is shown.
+    telegram_bot_username: str | None = None
+    whatsapp_number: str | None = None
+
     @property
     def gazetteer_path(self) -> Path:
         return self.content_dir / "places" / "gazetteer.yml"

@@ -43,6 +43,10 @@ class Action(StrEnum):
     # Claim, answer, note and close the organisation's handoff cases, and keep its saved
     # replies (issue 15); the same roles as bot.handoff.cases.ANSWERING_ROLES.
     ANSWER_CASES = "answer_cases"
+    # Make a campaign: its links, QR codes and printable card open the assistant in a
+    # language (issue 18). Admins and editors, who speak for the organisation in public;
+    # everyone who may VIEW sees the campaigns and their arrivals.
+    MANAGE_CAMPAIGNS = "manage_campaigns"
     # The assistant's fixed phrases (translations/*.po: greetings, buttons, errors), the same
     # for every organisation; the English ones only with EDIT_SOURCE too (admins).
     EDIT_PHRASES = "edit_phrases"
@@ -59,6 +63,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             Action.EDIT_SOURCE,
             Action.TRANSLATE,
             Action.EDIT_SETTINGS,
+            Action.MANAGE_CAMPAIGNS,
             Action.VIEW_INSIGHTS,
         }
     ),

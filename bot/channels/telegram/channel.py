@@ -1,7 +1,8 @@
 """One Telegram Update handled: acknowledged if it is a tap, answered through the pipeline,
 its rendered answer queued for the outbox (sent by `TelegramSender`, retried, kept across a
 restart). The chat id is the outbox address only while a send is pending; everything behind
-the pipeline sees a pseudonym.
+the pipeline sees a pseudonym. A `/start` with a partner's campaign code is an arrival
+(bot/sharing/arrivals.py): counted, answered in the campaign's language, the code left here.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -18,11 +20,12 @@ from telegram.ext import ContextTypes
 
 from bot.channels.base import Inbound
 from bot.channels.telegram import CHANNEL
-from bot.channels.telegram.payloads import Kind, to_incoming
+from bot.channels.telegram.payloads import Incoming, Kind, to_incoming
+from bot.clock import Clock, system_clock
 from bot.outbox.replier import Replier
 from bot.phrases import Phrasebook
 from bot.replies import Answer, Reply
-from bot.store.deliveries import count_event
+from bot.sharing.arrivals import Arrival, Arrivals
 
 log = logging.getLogger(__name__)
 HELP_PHRASE = "telegram_help"
@@ -34,6 +37,11 @@ class TelegramChannel:
     phrases: Phrasebook
     languages: Collection[str]
     sessions: sessionmaker[Session]
+    clock: Clock = system_clock
+
+    @cached_property
+    def arrivals(self) -> Arrivals:
+        return Arrivals(self.sessions, self.phrases, list(self.languages), self.clock)
 
     async def handle(self, update: Update) -> None:
         """Raises if answering failed, so that the webhook answers 500 and Telegram delivers
@@ -45,16 +53,25 @@ class TelegramChannel:
             await self._acknowledge(update)
         if incoming.chat_id is None or (incoming.kind is Kind.BUTTON and not incoming.text):
             return
-        if incoming.kind is Kind.START and incoming.deep_link.referral:
-            await run_in_threadpool(self._count_referral, incoming.deep_link.referral)
+        arrival = await self._arrival(incoming)
         inbound = Inbound(
             CHANNEL,
             str(incoming.chat_id),
-            incoming.text,
+            arrival.text,
             readable=incoming.kind is not Kind.UNREADABLE,
-            language=incoming.deep_link.language,
+            language=arrival.language,
         )
         await self.replier.reply(inbound, self._help_first if incoming.kind is Kind.HELP else None)
+        if arrival.campaign_id is not None:  # counted once answered: a redelivery counts once
+            await run_in_threadpool(self.arrivals.count, arrival.campaign_id)
+
+    async def _arrival(self, incoming: Incoming) -> Arrival:
+        """A /start with a code: the campaign's language and first topic, if a partner made
+        the code; anything else as it came."""
+        link = incoming.deep_link
+        if incoming.kind is Kind.START and link.referral:
+            return await run_in_threadpool(self.arrivals.telegram, link.referral, link.language)
+        return Arrival(incoming.text, link.language)
 
     async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """PTB's handler in polling mode (the webhook route calls `handle` itself)."""
@@ -77,7 +94,3 @@ class TelegramChannel:
             await update.callback_query.answer()  # type: ignore[union-attr]
         except TelegramError as error:  # too old, say: the tap itself still counts
             log.info("answerCallbackQuery failed: %s", type(error).__name__)
-
-    def _count_referral(self, referral: str) -> None:
-        with self.sessions() as session, session.begin():
-            count_event(session, CHANNEL, f"referral:{referral}")

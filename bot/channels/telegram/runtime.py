@@ -167,7 +167,11 @@ async def running(services: Services) -> AsyncIterator[TelegramRuntime | None]:
         logging.getLogger(name).addFilter(redact)
     words = services.words
     channel = TelegramChannel(
-        services.replier, words.phrases, words.languages.codes, services.sessions
+        services.replier,
+        words.phrases,
+        words.languages.codes,
+        services.sessions,
+        services.clock,
     )
     application = build_application(
         token, settings.telegram_api_base, channel, polling=settings.telegram_polling

@@ -2,7 +2,9 @@
 
 Order matters: the signature is checked before anything is read into the conversation, and the
 MessageSid is recorded before anything is answered, so a forged request changes nothing and a
-redelivered one is answered once. Bad input gets a 4xx with a plain reason, never a 500.
+redelivered one is answered once. Bad input gets a 4xx with a plain reason, never a 500. A
+campaign's prefilled text is read before anything keeps the message (bot/sharing/arrivals.py):
+its code goes no further, and its arrival is counted with the MessageSid, once.
 https://www.twilio.com/docs/usage/webhooks/webhooks-security (X-Twilio-Signature).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -24,6 +27,7 @@ from bot.channels.whatsapp.render import AnswerRenderer, Renderer, twiml
 from bot.channels.whatsapp.send import TwilioSender
 from bot.config import Settings
 from bot.outbox import queue
+from bot.sharing.arrivals import Arrivals
 from bot.store import deliveries
 from bot.web.dependencies import ServicesDep
 from bot.web.services import Services
@@ -99,6 +103,10 @@ class WhatsApp:
     def __init__(self, services: Services) -> None:
         settings = services.settings
         self.services = services
+        words = services.words
+        self.arrivals = Arrivals(
+            services.sessions, words.phrases, words.languages.codes, services.clock
+        )
         self.twiml_renderer = AnswerRenderer(Renderer({}), services.words.phrases)
         self.answers_later = False
         if not (
@@ -131,13 +139,24 @@ class WhatsApp:
             self.answers_later = True
             services.replier.resume(CHANNEL)
 
-    def accept(self, sid: str, inbound: Inbound) -> int | None:
-        """Record the MessageSid (and, answering later, the message) in one transaction.
-        None for a redelivery; else the inbox row's id (0 when not kept)."""
+    def arrival(self, inbound: Inbound) -> tuple[Inbound, int | None]:
+        """The message as the pipeline may see it (a campaign's code taken out, its language
+        and first topic put in) and the campaign to count, if a partner made the code."""
+        found = self.arrivals.whatsapp(inbound.text) if inbound.readable else None
+        if found is None:
+            return inbound, None
+        return replace(inbound, text=found.text, language=found.language), found.campaign_id
+
+    def accept(self, sid: str, inbound: Inbound, campaign_id: int | None = None) -> int | None:
+        """Record the MessageSid (and, answering later, the message) in one transaction, with
+        the campaign's arrival if any. None for a redelivery; else the inbox row's id (0 when
+        not kept)."""
         now = self.services.clock()
         with self.services.sessions() as session, session.begin():
             if not deliveries.first_delivery(session, CHANNEL, sid, now):
                 return None
+            if campaign_id is not None:
+                self.arrivals.count_in(session, campaign_id)
             if not self.answers_later:
                 return 0
             return queue.receive(
@@ -167,7 +186,8 @@ async def message(request: Request, whatsapp: WhatsAppDep, services: ServicesDep
     if isinstance(parsed, Response):
         return parsed
     sid, inbound = parsed
-    inbox_id = await run_in_threadpool(whatsapp.accept, sid, inbound)
+    inbound, campaign_id = await run_in_threadpool(whatsapp.arrival, inbound)
+    inbox_id = await run_in_threadpool(whatsapp.accept, sid, inbound, campaign_id)
     if inbox_id is None:
         return _twiml()  # a redelivery: answered the first time
     if whatsapp.answers_later:

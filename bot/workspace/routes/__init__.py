@@ -4,6 +4,7 @@ from bot.workspace.routes import (
     accounts,
     audit,
     auth,
+    campaigns,
     cases,
     dashboard,
     history,
@@ -29,5 +30,6 @@ ROUTERS = (
     safety.router,
     phrases.router,
     cases.router,
+    campaigns.router,
     insights.router,
 )

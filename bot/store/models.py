@@ -85,6 +85,9 @@ class Organisation(Base):
     # {"mon": ["08:00", "17:00"], ...} in the organisation's own time zone.
     opening_hours: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # {term: {language: rendering}}: what machine drafts of its items keep or translate a
+    # fixed way (bot/translation/glossary_text.py, /admin/glossary).
+    glossary: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="organisation")

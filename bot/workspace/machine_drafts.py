@@ -27,6 +27,7 @@ from bot.content.schema import OPTION_TITLE_MAX_CHARS
 from bot.languages import LanguageTable
 from bot.store.models import Account, ContentItem, ContentRevision, ContentVariant
 from bot.translation import SpanLost, Translator
+from bot.translation.protect import Glossary
 from bot.workspace import dashboard, revisions
 from bot.workspace.revisions import Machine, WrongState
 
@@ -78,8 +79,9 @@ def draft(
     source = source_variant(item, target, languages)
     if source is None:
         raise NothingToTranslate("there is no published text in another language to start from")
-    title = translator.translate(source.title, source.language, target)
-    body = translator.translate(source.body, source.language, target)
+    terms = organisation_glossary(account)
+    title = translator.translate(source.title, source.language, target, terms)
+    body = translator.translate(source.body, source.language, target, terms)
     return revisions.save_machine_draft(
         session,
         account,
@@ -89,7 +91,10 @@ def draft(
         title=title.text.strip(),
         body=body.text,
         options=[
-            {"title": _option_title(translator, o["title"], source.language, target), **_rest(o)}
+            {
+                "title": _option_title(translator, o["title"], source.language, target, terms),
+                **_rest(o),
+            }
             for o in source.options
         ],
         sources=[{"title": s.title, "url": s.url} for s in source.sources],
@@ -99,10 +104,18 @@ def draft(
     )
 
 
-def _option_title(translator: Translator, title: str, source: str, target: str) -> str:
+def organisation_glossary(account: Account) -> Glossary:
+    """The terms of the account's organisation (/admin/glossary), used on top of the shared
+    ones: an organisation's items are only ever drafted by its own accounts."""
+    return Glossary.from_mapping(account.organisation.glossary or {})
+
+
+def _option_title(
+    translator: Translator, title: str, source: str, target: str, terms: Glossary
+) -> str:
     """A button's title translated if the model keeps it whole and short enough."""
     try:
-        translated = translator.translate(title, source, target).text.strip()
+        translated = translator.translate(title, source, target, terms).text.strip()
     except SpanLost:
         return title
     return translated if 0 < len(translated) <= OPTION_TITLE_MAX_CHARS else title

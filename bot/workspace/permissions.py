@@ -50,6 +50,9 @@ class Action(StrEnum):
     # The assistant's fixed phrases (translations/*.po: greetings, buttons, errors), the same
     # for every organisation; the English ones only with EDIT_SOURCE too (admins).
     EDIT_PHRASES = "edit_phrases"
+    # The organisation's glossary for machine drafts (/admin/glossary): those who ask for
+    # machine drafts and correct them.
+    EDIT_GLOSSARY = "edit_glossary"
 
 
 _WRITERS = {Action.VIEW, Action.SUBMIT, Action.RESTORE, Action.EXPORT}
@@ -63,12 +66,13 @@ ALLOWED: dict[Role, frozenset[Action]] = {
             Action.EDIT_SOURCE,
             Action.TRANSLATE,
             Action.EDIT_SETTINGS,
-            Action.MANAGE_CAMPAIGNS,
             Action.VIEW_INSIGHTS,
+            Action.MANAGE_CAMPAIGNS,
+            Action.EDIT_GLOSSARY,
         }
     ),
     Role.TRANSLATOR: frozenset(
-        _WRITERS | {Action.TRANSLATE, Action.IMPORT, Action.EDIT_PHRASES}
+        _WRITERS | {Action.TRANSLATE, Action.IMPORT, Action.EDIT_PHRASES, Action.EDIT_GLOSSARY}
     ),
     Role.REVIEWER: frozenset(
         {

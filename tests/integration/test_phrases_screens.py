@@ -1,7 +1,8 @@
-"""The assistant's phrases page in a real browser (issue 17, item 6): the workspace served by
-uvicorn, Debian's Chromium through Playwright. An admin changes an English phrase; a translator
-finds the Kreyòl outdated at the top, rewrites it, and the assistant's phrasebook sends the new
-words at once. Screenshots at phone and desktop width go to docs/img/workspace/."""
+"""The phrases page and the glossary in a real browser (issue 17, items 6 and 4): the workspace
+served by uvicorn, Debian's Chromium through Playwright. An admin changes an English phrase; a
+translator finds the Kreyòl outdated at the top, rewrites it, and the assistant's phrasebook sends
+the new words at once; the translator writes the organisation's glossary, a wrong line refused.
+Screenshots at phone and desktop width go to docs/img/workspace/."""
 
 from __future__ import annotations
 
@@ -95,3 +96,26 @@ def test_a_translator_fixes_an_outdated_kreyol_phrase(served, browser) -> None: 
     book = Phrasebook(translations, load_languages(translations))
     assert book.get("goodbye", "ht") == NEW_KREYOL
     assert "Up to date" in page.locator("#phrase-goodbye").inner_text()
+
+
+def test_a_translator_writes_the_organisations_glossary(served, browser) -> None:  # noqa: ANN001, F811
+    base, _translations = served
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{base}/admin/login")
+    page.fill("input[name=username]", "translator-1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{base}/admin/")
+
+    page.click("nav >> text=Glossary")
+    page.fill("textarea[name=text]", "Lakay Panama\nCruz Roja = de: Rotes Kreuz")
+    page.click("button:has-text('Save the glossary')")
+    assert "Line 2: de is not a language of the assistant." in page.inner_text("main")
+    page.fill(
+        "textarea[name=text]",
+        "Lakay Panama\nCruz Roja = fr: Croix-Rouge (Cruz Roja); ht: Kwa Wouj (Cruz Roja)",
+    )
+    page.click("button:has-text('Save the glossary')")
+    page.wait_for_url(f"{base}/admin/glossary?done=saved")
+    assert "The next machine drafts of your texts use these terms." in page.inner_text("main")
+    _screens(page, "glossary")

@@ -7,6 +7,7 @@ from bot.workspace.routes import (
     campaigns,
     cases,
     dashboard,
+    glossary,
     history,
     insights,
     items,
@@ -29,7 +30,8 @@ ROUTERS = (
     transfer.router,
     safety.router,
     phrases.router,
+    glossary.router,
     cases.router,
-    campaigns.router,
     insights.router,
+    campaigns.router,
 )

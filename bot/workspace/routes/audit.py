@@ -46,6 +46,7 @@ ACTION_WORDS: dict[str, str] = {
     "add_number": N_("added a verified number"),
     "remove_number": N_("removed a verified number"),
     "save_phrase": N_("changed a phrase of the assistant"),
+    "edit_glossary": N_("changed the glossary for machine drafts"),
     "create_account": N_("created an account"),
     "change_role": N_("changed a role"),
     "deactivate_account": N_("switched an account off"),

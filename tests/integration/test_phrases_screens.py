@@ -72,14 +72,20 @@ def _screens(page, name: str) -> None:  # noqa: ANN001 - a Playwright Page
     page.set_viewport_size(PHONE)
 
 
-def test_a_translator_fixes_an_outdated_kreyol_phrase(served, browser) -> None:  # noqa: ANN001, F811
-    base, translations = served
-    page = browser.new_page(viewport=PHONE)
+def _translator_page(chromium, base: str):  # noqa: ANN001, ANN202 - Playwright objects
+    """A phone-width page signed in as the organisation's translator."""
+    page = chromium.new_page(viewport=PHONE)
     page.goto(f"{base}/admin/login")
     page.fill("input[name=username]", "translator-1")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit].primary")
     page.wait_for_url(f"{base}/admin/")
+    return page
+
+
+def test_a_translator_fixes_an_outdated_kreyol_phrase(served, browser) -> None:  # noqa: ANN001, F811
+    base, translations = served
+    page = _translator_page(browser, base)
 
     page.click("nav >> text=Phrases")
     page.wait_for_url(f"{base}/admin/phrases")
@@ -100,12 +106,7 @@ def test_a_translator_fixes_an_outdated_kreyol_phrase(served, browser) -> None: 
 
 def test_a_translator_writes_the_organisations_glossary(served, browser) -> None:  # noqa: ANN001, F811
     base, _translations = served
-    page = browser.new_page(viewport=PHONE)
-    page.goto(f"{base}/admin/login")
-    page.fill("input[name=username]", "translator-1")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{base}/admin/")
+    page = _translator_page(browser, base)
 
     page.click("nav >> text=Glossary")
     page.fill("textarea[name=text]", "Lakay Panama\nCruz Roja = de: Rotes Kreuz")

@@ -16,7 +16,7 @@ APP_READY := $(VENV)/.installed
 RASA_READY := $(RASA_VENV)/.installed
 PY := $(VENV)/bin/python
 
-.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs phrases
+.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs phrases servers
 
 help:
 	@echo "make demo   - install what is missing, load content, train if needed, run everything"
@@ -81,7 +81,16 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: lint validate model browser
+# PostgreSQL and Redis from Debian's packages, for the tests that run the store, the queues and
+# the locks against real servers and for `make stack`. Only installed here: bot/servers.py starts
+# them on local ports with their data under var/ (never as a system service).
+servers:
+	@{ [ -x /usr/lib/postgresql/15/bin/postgres ] && command -v redis-server >/dev/null; } || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    postgresql-15 redis-server; }
+
+test: lint validate model browser servers
 	$(PY) -m pytest
 
 # Train every candidate pipeline, evaluate on the held-out set, write docs/nlu-report.md.

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # person's events there on erasure and old ones in the purge (bot/tracker_store.py).
     # bot/stack.py points Rasa and the gateway at an SQLite file in the run folder.
     tracker_store_url: str | None = None
+    # Redis (REDIS_URL, e.g. redis://127.0.0.1:6379/0): shared by every gateway worker for
+    # per-person order and rate limits, and by the Rasa instances as their lock store. Unset:
+    # in-process locks and limits, right for one gateway process (`make demo`).
+    redis_url: str | None = None
 
     content_dir: Path = REPO_ROOT / "content"
     translations_dir: Path = REPO_ROOT / "translations"

@@ -15,6 +15,8 @@ phrases update|check|compile
                        the fixed phrases' catalogs (translations/*.po) with Babel:
                        template + merge, checks, .mo files (bot/phrase_catalogs.py)
 demo                   everything, on embedded defaults (what `make demo` runs)
+servers [--folder DIR] a local PostgreSQL and Redis in the foreground, their URLs printed
+                       (bot/servers.py; data in var/stack/ by default)
 admin create-org NAME  a partner organisation (bot/workspace/cli.py)
 admin create-user --org NAME --role ROLE USERNAME
                        an account; the password is read from stdin or a prompt
@@ -32,6 +34,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot import servers
 from bot.config import REPO_ROOT, Settings, get_settings
 from bot.translation import cli as translation_cli
 from bot.workspace import cli as workspace_cli
@@ -354,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="run everything on embedded defaults").set_defaults(run=_demo)
     workspace_cli.add_commands(commands)
     translation_cli.register(commands)
+    servers.register(commands)
     return parser
 
 

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
 
     database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'assistant.sqlite3'}"
+    # One Rasa, or several separated by commas, taken in turn (`make stack` runs two).
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout_seconds: float = 20.0
@@ -76,6 +77,11 @@ class Settings(BaseSettings):
     # the WhatsApp number people write to, for wa.me/<digits>?text=... Unset: no link is shown.
     telegram_bot_username: str | None = None
     whatsapp_number: str | None = None
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa instance RASA_URL names (comma-separated), in the order given."""
+        return [url.strip() for url in self.rasa_url.split(",") if url.strip()]
 
     @property
     def gazetteer_path(self) -> Path:

@@ -9,7 +9,9 @@ gateway reads what Rasa decided without the NLG endpoint or the actions writing 
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -63,27 +65,64 @@ def parse_messages(messages: list[Any]) -> RasaAnswer:
 
 
 class RasaClient:
+    """One or several Rasa instances, taken in turn (the gateway's own round-robin).
+
+    Several instances share one tracker store (PostgreSQL) and one lock store (Redis), so any
+    of them can answer any person (`make stack` runs two). A message goes to the next instance;
+    if that one refuses the connection (killed, restarting, still loading), the next is tried,
+    because such a request never reached a Rasa. Any later failure (a timeout, a 500) is not
+    retried elsewhere: that Rasa may have taken the message into the person's tracker, and a
+    second instance would take it twice. Why not a load balancer in front: it would need to
+    know the same thing, and one process fewer is one thing fewer to page someone about."""
+
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         http: httpx.AsyncClient,
         timeout: float,
         api_token: str | None = None,
     ) -> None:
-        self._base = base_url.rstrip("/")
-        self._url = self._base + "/webhooks/rest/webhook"
+        bases = [base_url] if isinstance(base_url, str) else list(base_url)
+        self._bases = [base.rstrip("/") for base in bases if base.strip()]
+        if not self._bases:
+            raise ValueError("RasaClient needs at least one Rasa URL")
+        self._turn = itertools.count()
         self._http = http
         self._timeout = timeout
         self._api_token = api_token
+
+    @property
+    def base_urls(self) -> list[str]:
+        return list(self._bases)
+
+    def _in_turn(self) -> list[str]:
+        """Every instance once, starting with the next one in the rotation."""
+        start = next(self._turn) % len(self._bases)
+        return self._bases[start:] + self._bases[:start]
+
+    async def _post(self, path: str, **request: Any) -> httpx.Response:
+        """POST/PUT to the first instance in turn that accepts the connection."""
+        method = request.pop("method", "POST")
+        refused: httpx.ConnectError | None = None
+        for base in self._in_turn():
+            try:
+                return await self._http.request(
+                    method, base + path, timeout=self._timeout, **request
+                )
+            except httpx.ConnectError as error:  # never reached this Rasa: try the next
+                refused = error
+        assert refused is not None  # noqa: S101 - at least one base, each refused
+        raise refused
 
     async def forget(self, sender: str) -> None:
         """Empty the sender's tracker (its events hold every message the model was sent):
         Rasa's own API replaces the conversation's events with none. Raises RasaUnavailable
         if Rasa did not do it, so that nothing is said to be erased."""
-        url = f"{self._base}/conversations/{sender}/tracker/events"
         params = {"token": self._api_token} if self._api_token else None
         try:
-            response = await self._http.put(url, json=[], params=params, timeout=self._timeout)
+            response = await self._post(
+                f"/conversations/{sender}/tracker/events", method="PUT", json=[], params=params
+            )
             response.raise_for_status()
         except httpx.HTTPError as error:
             log.warning("Rasa did not erase a tracker: %s", type(error).__name__)
@@ -94,7 +133,7 @@ class RasaClient:
         """`metadata` reaches the NLG endpoint in the tracker (the latest user event)."""
         body = {"sender": sender, "message": text, "metadata": metadata}
         try:
-            response = await self._http.post(self._url, json=body, timeout=self._timeout)
+            response = await self._post("/webhooks/rest/webhook", json=body)
             response.raise_for_status()
             messages = response.json()
         except (httpx.HTTPError, ValueError) as error:

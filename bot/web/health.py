@@ -1,12 +1,20 @@
-"""GET /healthz: what an operator paged at night needs, which part is down, in one request."""
+"""GET /healthz: what an operator paged at night needs, which part is down, in one request.
+
+Each dependency by name: the store, Redis when REDIS_URL is set, every Rasa instance RASA_URL
+lists, the action server. 503 when the gateway cannot answer ordinary messages; 200 with
+`degraded` when one Rasa of several is down (the others answer)."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+import redis
+import redis.asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -38,28 +46,81 @@ def _store_ok(sessions: sessionmaker[Session]) -> bool:
     return True
 
 
+async def _redis_ok(url: str) -> bool:
+    client = redis.asyncio.from_url(url, socket_timeout=CHECK_TIMEOUT_SECONDS)
+    try:
+        return bool(await client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
+def instance_name(url: str) -> str:
+    """`rasa 127.0.0.1:5005`: which instance, without a token or a path."""
+    parsed = urlsplit(url)
+    return f"rasa {parsed.hostname}:{parsed.port or 80}"
+
+
+@dataclass(frozen=True)
+class Health:
+    """What each dependency answered, and what that means for the gateway as a whole.
+
+    Several Rasa instances answer the same people: one of them down makes the gateway
+    degraded (said, not failing: the others answer, and a load balancer must not take the
+    gateway out of service for it); all of them down is failing. Every other dependency is
+    needed by every message."""
+
+    checks: dict[str, bool]
+    rasa_instances: dict[str, bool]
+
+    @property
+    def failing(self) -> list[str]:
+        return [name for name, ok in self.checks.items() if not ok]
+
+    @property
+    def degraded(self) -> list[str]:
+        down = [name for name, ok in self.rasa_instances.items() if not ok]
+        return down if len(down) < len(self.rasa_instances) else []
+
+
 async def check(
-    http: httpx.AsyncClient, sessions: sessionmaker[Session], rasa_url: str, actions_url: str
-) -> dict[str, bool]:
-    store, rasa, actions = await asyncio.gather(
+    http: httpx.AsyncClient,
+    sessions: sessionmaker[Session],
+    rasa_urls: list[str],
+    actions_url: str,
+    redis_url: str | None = None,
+) -> Health:
+    store, actions, redis_up, *rasa = await asyncio.gather(
         run_in_threadpool(_store_ok, sessions),
-        _http_ok(http, rasa_url.rstrip("/") + "/"),
         _http_ok(http, actions_url.rstrip("/") + "/health"),
+        _redis_ok(redis_url) if redis_url else asyncio.sleep(0, True),
+        *(_http_ok(http, url.rstrip("/") + "/") for url in rasa_urls),
     )
-    return {"gateway": True, "content_store": store, "rasa": rasa, "action_server": actions}
+    checks = {"gateway": True, "content_store": store, "rasa": any(rasa)}
+    checks["action_server"] = actions
+    if redis_url:
+        checks["redis"] = redis_up
+    return Health(checks, dict(zip(map(instance_name, rasa_urls), rasa, strict=True)))
 
 
 @router.get("/healthz")
 async def healthz(services: ServicesDep) -> JSONResponse:
     settings = services.settings
-    checks = await check(
-        services.http, services.words.readers, settings.rasa_url, settings.action_server_url
+    health = await check(
+        services.http,
+        services.words.readers,
+        settings.rasa_urls,
+        settings.action_server_url,
+        settings.redis_url,
     )
-    failing = [name for name, ok in checks.items() if not ok]
+    failing = health.failing
     body = {
         "status": "ok" if not failing else "unavailable",
-        "checks": checks,
+        "checks": health.checks,
         "failing": failing,
+        "rasa_instances": health.rasa_instances,
+        "degraded": health.degraded,
         # Messages kept while Rasa was away, answered when it is back (bot/outbox/replier.py).
         "held_messages": await run_in_threadpool(_held, services.words.readers),
     }

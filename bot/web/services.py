@@ -84,7 +84,7 @@ class Services:
             sessions=words.sessions,
             readers=words.readers,
             rasa=RasaClient(
-                settings.rasa_url, http, settings.rasa_timeout_seconds, settings.rasa_api_token
+                settings.rasa_urls, http, settings.rasa_timeout_seconds, settings.rasa_api_token
             ),
             detector=build_detector(
                 settings.nlu_data_dir, settings.content_dir, settings.translations_dir

@@ -138,7 +138,7 @@ async def _poll_when_rasa_answers(application: TelegramApp, services: Services) 
     """Polling takes the waiting updates only once Rasa answers: fetched while Rasa is still
     loading its model (about 20 s after a restart), they would only get a note, not the
     answer. (In webhook mode Telegram pushes; a message Rasa cannot answer yet is held.)"""
-    health = services.settings.rasa_url.rstrip("/") + "/"
+    health = services.settings.rasa_urls[0].rstrip("/") + "/"
     while True:
         with contextlib.suppress(httpx.HTTPError):
             if (await services.http.get(health, timeout=2.0)).status_code == 200:

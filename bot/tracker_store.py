@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from redis.connection import SSLConnection
+from redis.connection import parse_url as parse_redis_url
 from sqlalchemy.engine import make_url
 
 from bot.store.db import empty_write_ahead_log, get_engine
@@ -23,11 +25,15 @@ EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
 
 
 def rasa_endpoint(url: str) -> dict[str, object]:
-    """The `tracker_store` section of Rasa's endpoints.yml for a SQLAlchemy URL."""
+    """The `tracker_store` section of Rasa's endpoints.yml for a SQLAlchemy URL.
+
+    Rasa 3.6 builds its own URL from the dialect alone and talks to PostgreSQL through
+    psycopg2 (installed in .venv-rasa), so the gateway's driver (`postgresql+psycopg`) is cut:
+    one TRACKER_STORE_URL serves both sides."""
     parsed = make_url(url)
     section: dict[str, object] = {
         "type": "SQL",
-        "dialect": parsed.drivername,
+        "dialect": parsed.get_backend_name(),
         "db": parsed.database,
     }
     for key, value in (
@@ -38,6 +44,39 @@ def rasa_endpoint(url: str) -> dict[str, object]:
     ):
         if value is not None:
             section[key] = value
+    if parsed.query:  # e.g. sslmode=require, handed to the driver as it is
+        section["query"] = dict(parsed.query)
+    return section
+
+
+def gateway_url(url: str) -> str:
+    """The URL the gateway opens: PostgreSQL through psycopg 3 (the gateway's driver) even
+    when TRACKER_STORE_URL names none or Rasa's psycopg2, which only .venv-rasa has."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def rasa_lock_store(redis_url: str) -> dict[str, object]:
+    """The `lock_store` section for a REDIS_URL: Rasa's RedisLockStore, so that several Rasa
+    instances never work on one conversation at once (rasa/core/lock_store.py). Rasa takes
+    the host as `url` and the rest as RedisLockStore's arguments; the URL is read by
+    redis-py's own parser (user, password, `rediss://` for TLS). Its keys get their own
+    prefix (letters and digits only, Rasa ignores any other), apart from the gateway's."""
+    parsed = parse_redis_url(redis_url)
+    section: dict[str, object] = {
+        "type": "redis",
+        "url": parsed.get("host", "localhost"),
+        "port": parsed.get("port", 6379),
+        "db": parsed.get("db", 0),
+        "key_prefix": "rasa",
+    }
+    for key in ("username", "password"):
+        if parsed.get(key) is not None:
+            section[key] = parsed[key]
+    if parsed.get("connection_class") is SSLConnection:
+        section["use_ssl"] = True
     return section
 
 
@@ -45,7 +84,7 @@ class TrackerEvents:
     """Deletes rows of Rasa's `events` table; a table Rasa has not created yet holds nothing."""
 
     def __init__(self, url: str) -> None:
-        self._engine = get_engine(url)
+        self._engine = get_engine(gateway_url(url))
 
     def _present(self) -> bool:
         return sa.inspect(self._engine).has_table("events")

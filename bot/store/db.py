@@ -46,11 +46,21 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+# A server database (PostgreSQL at scale) is shared by several gateway workers, the action
+# server, the purge and Rasa's own pool, within its max_connections (100 by default, 200 in
+# bot/servers.py). Each process keeps a few connections open and may open a few more under a
+# burst; a request that still finds none waits 10 seconds (pool_timeout), then fails loudly
+# instead of queueing for ever. Connections are renewed every half hour, so a restarted
+# server or a proxy's idle cut costs one retry (pre-ping), not a failed message.
+SERVER_POOL = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 10, "pool_recycle": 1800}
+
+
 @lru_cache(maxsize=8)
 def get_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url, pool_pre_ping=True)
+    server = not database_url.startswith("sqlite")
+    engine = create_engine(database_url, pool_pre_ping=True, **(SERVER_POOL if server else {}))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -16,12 +16,20 @@ from sqlalchemy.orm import Session
 from bot.store.models import EventCount, ProcessedMessage
 
 KEEP_IDS_FOR = dt.timedelta(days=3)  # platforms stop redelivering long before this
+KEY_LENGTH = 64
+
+
+def _key(value: str) -> str:
+    """An id or a counter's name as its column holds it: at most 64 characters and no NUL,
+    which PostgreSQL's text refuses outright (SQLite keeps it). Channels refuse such ids at
+    the edge; this keeps any other caller's from failing the whole transaction."""
+    return value.replace("\x00", "\ufffd")[:KEY_LENGTH]
 
 
 def first_delivery(session: Session, channel: str, external_id: str, now: dt.datetime) -> bool:
     """True the first time this channel's message id is seen (and remembers it, with `now`,
     so that `forget_old_ids` can tell its age)."""
-    row = {"channel": channel, "external_id": external_id[:64], "received_at": now}
+    row = {"channel": channel, "external_id": _key(external_id), "received_at": now}
     try:
         with session.begin_nested():
             session.execute(insert(ProcessedMessage).values(**row))
@@ -34,7 +42,7 @@ def forget(session: Session, channel: str, external_id: str) -> None:
     """Forget one id: its handling failed, so the platform's redelivery must be handled."""
     session.execute(
         delete(ProcessedMessage).where(
-            ProcessedMessage.channel == channel, ProcessedMessage.external_id == external_id[:64]
+            ProcessedMessage.channel == channel, ProcessedMessage.external_id == _key(external_id)
         )
     )
 
@@ -47,7 +55,7 @@ def forget_old_ids(session: Session, now: dt.datetime) -> int:
 
 def count_event(session: Session, channel: str, event: str) -> None:
     """+1 on a counter such as ("whatsapp", "status:delivered") or ("telegram", "referral:x")."""
-    event = event[:64]
+    event = _key(event)
     increment = (
         update(EventCount)
         .where(EventCount.channel == channel, EventCount.event == event)

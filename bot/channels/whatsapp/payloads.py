@@ -47,6 +47,8 @@ def parse_message(form: Mapping[str, str]) -> tuple[str, Inbound]:
     address = (form.get("From") or "").strip()
     if not sid or not address.startswith("whatsapp:"):
         raise MalformedWebhook("MessageSid and a whatsapp: From are required")
+    if not (sid.isascii() and sid.isprintable()):  # Twilio's are "SM" and 32 hex digits
+        raise MalformedWebhook("MessageSid must be printable ASCII")
     tapped = form.get("ButtonPayload") or form.get("ListId")
     body = (tapped or form.get("Body") or "").strip()
     kind = (form.get("MessageType") or "").lower()

@@ -16,7 +16,7 @@ APP_READY := $(VENV)/.installed
 RASA_READY := $(RASA_VENV)/.installed
 PY := $(VENV)/bin/python
 
-.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs phrases servers
+.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs phrases servers stack
 
 help:
 	@echo "make demo   - install what is missing, load content, train if needed, run everything"
@@ -53,6 +53,11 @@ lint: $(APP_READY)
 
 demo: model
 	$(PY) -m bot demo
+
+# The production shape on one machine (bot/run_stack.py): PostgreSQL and Redis with their data
+# in var/stack/, migrations, 2 Rasa instances, the action server, 3 gateway workers; `ready`.
+stack: model servers
+	$(PY) -m bot stack
 
 # The workspace's own words: extract every string of bot/workspace into the catalogs of
 # translations/admin/ (new strings arrive empty, changed ones fuzzy), then translate them there.

@@ -15,6 +15,9 @@ phrases update|check|compile
                        the fixed phrases' catalogs (translations/*.po) with Babel:
                        template + merge, checks, .mo files (bot/phrase_catalogs.py)
 demo                   everything, on embedded defaults (what `make demo` runs)
+stack [--workers 3] [--rasa 2]
+                       the production shape on one machine: PostgreSQL, Redis, 2 Rasa, the action
+                       server, gateway workers (what `make stack` runs; bot/run_stack.py)
 servers [--folder DIR] a local PostgreSQL and Redis in the foreground, their URLs printed
                        (bot/servers.py; data in var/stack/ by default)
 admin create-org NAME  a partner organisation (bot/workspace/cli.py)
@@ -30,12 +33,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import signal
 import sys
 from pathlib import Path
 
 from bot import servers
-from bot.config import REPO_ROOT, Settings, get_settings
+from bot.config import REPO_ROOT, get_settings
 from bot.translation import cli as translation_cli
 from bot.workspace import cli as workspace_cli
 
@@ -129,101 +131,19 @@ def _db(_args: argparse.Namespace) -> int:
     return 0
 
 
-FIRST_ACCOUNT_HINT = (
-    "workspace accounts: there is no default password; make the first ones with\n"
-    '  .venv/bin/python -m bot admin create-org "My NGO" --countries PA --languages ht fr en\n'
-    '  .venv/bin/python -m bot admin create-user --org "My NGO" --role admin USERNAME'
-)
-
-
-def _seed_if_empty(settings: Settings) -> int:
-    """The seed goes into an empty store only: a partner's published edit survives a restart
-    (`content import DIR` replaces topics when asked explicitly)."""
-    from bot.content.io import ContentError, import_directory, store_is_empty
-    from bot.languages import load_languages
-    from bot.store.db import session_scope, upgrade
-
-    upgrade(settings.database_url)
-    with session_scope(settings.database_url) as session:
-        if not store_is_empty(session):
-            print("content: the store has content already; the seed in content/ is not reloaded")
-            return 0
-        try:
-            topics = import_directory(
-                session, settings.content_dir, load_languages(settings.translations_dir)
-            )
-        except ContentError as error:
-            print(f"content not imported: {error}", file=sys.stderr)
-            return 1
-    print(f"content: the seed's {len(topics)} topics loaded into the empty store")
-    return 0
-
-
 def _demo(_args: argparse.Namespace) -> int:
     """Load content, train if needed, run every process and keep it running (a process that
     exits is started again, see bot/supervisor.py), stop them all on SIGINT/SIGTERM."""
-    from urllib.parse import urlparse
+    from bot import run_stack
 
-    from bot.purge import PurgeSchedule
-    from bot.stack import Ports, Stack, die_with_parent
-    from bot.supervisor import ReadyWatch, Supervisor, supervise
-    from bot.training import train_if_needed
+    return run_stack.demo()
 
-    die_with_parent()  # `make demo` killed: we stop too, and stop everything we started
-    settings = get_settings()
-    if _seed_if_empty(settings):
-        return 1
-    train_if_needed()
-    ports = Ports(
-        gateway=settings.port,
-        rasa=urlparse(settings.rasa_url).port or 5005,
-        actions=urlparse(settings.action_server_url).port or 5055,
-    )
-    stack = Stack(ports=ports, run_dir=settings.demo_run_dir)
-    supervisor = Supervisor(stack)
-    stopping = False
 
-    def request_stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+def _stack(args: argparse.Namespace) -> int:
+    """The production shape on one machine: PostgreSQL, Redis, 2 Rasa, several gateway workers."""
+    from bot import run_stack
 
-    def announce_ready() -> None:
-        gateway = ports.url(ports.gateway)
-        print(
-            f"web chat:  {gateway}/chat\nworkspace: {gateway}/admin\n"
-            f"health:    {gateway}/healthz\n"
-            f"rasa:      {ports.url(ports.rasa)}\nlogs:      {stack.run_dir}\n"
-            f"processes: {supervisor.status_file}\n"
-            f"purge:     every {settings.purge_every_minutes:g} minutes, see purge.log",
-            flush=True,
-        )
-        print(FIRST_ACCOUNT_HINT, flush=True)
-        print("ready", flush=True)
-
-    def warn_late(waited: float) -> None:
-        print(
-            f"not ready yet after {waited:.0f}s; still waiting, and restarting what exits; "
-            f"logs in {stack.run_dir}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    print("starting: gateway, action server, Rasa (loading the model takes a while)...", flush=True)
-    watch = ReadyWatch(is_ready=stack.healthy, on_ready=announce_ready, on_late=warn_late)
-    purge_schedule = PurgeSchedule(
-        start=lambda: stack.run_command("purge", ["purge"]),
-        every=settings.purge_every_minutes * 60,
-    )
-
-    def tick() -> None:
-        watch()
-        purge_schedule()
-
-    supervise(supervisor, until=lambda: stopping, on_tick=tick)
-    print("stopped every process", flush=True)
-    return 0
+    return run_stack.stack(args.folder, args.workers, args.rasa)
 
 
 def _whatsapp(args: argparse.Namespace) -> int:
@@ -355,6 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
     phrases.add_argument("action", choices=["update", "check", "compile"])
     phrases.set_defaults(run=_phrases)
     commands.add_parser("demo", help="run everything on embedded defaults").set_defaults(run=_demo)
+    stack = commands.add_parser("stack", help="PostgreSQL, Redis, 2 Rasa, several gateways")
+    stack.add_argument("--folder", type=Path, default=REPO_ROOT / "var" / "stack")
+    stack.add_argument("--workers", type=int, default=3, help="gateway worker processes")
+    stack.add_argument("--rasa", type=int, default=2, help="Rasa instances")
+    stack.set_defaults(run=_stack)
     workspace_cli.add_commands(commands)
     translation_cli.register(commands)
     servers.register(commands)

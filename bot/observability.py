@@ -7,14 +7,12 @@ and `outcome`, all from small sets the code defines, never a phone number, a Tel
 pseudonym or any text: a label value is kept for as long as the process lives and is shown
 to anyone who may scrape. `_language` drops anything that does not look like a language code.
 
-Several gateway workers (uvicorn/gunicorn with N processes) each hold their own counters, and
-a scrape reaches one of them. prometheus_client's multiprocess mode fixes that: set
-PROMETHEUS_MULTIPROC_DIR to an empty folder before the workers start, build the scrape from
-`prometheus_client.multiprocess.MultiProcessCollector(CollectorRegistry())`, call
-`multiprocess.mark_process_dead(pid)` when a worker exits, and give the outbox gauge a
-`multiprocess_mode` ("max": every worker reads the same table). A gauge read by a callback
-(`set_function`) is not supported there, so that gauge would be set by the outbox worker after
-each pass instead. Not done yet: today's gateway is one process (see README, scale issue).
+Several gateway workers (uvicorn --workers, `make stack`) each hold their own counters, and a
+scrape reaches one of them: so the stack sets PROMETHEUS_MULTIPROC_DIR (an empty folder made
+before the workers start, bot/stack.py), every worker writes its values there, and a scrape
+adds up every worker's files (`scrape_registry`). The outbox gauge is the one value not added
+up (every worker reads the same table): set by the scraping worker just before the scrape,
+and read in "mostrecent" mode. A callback gauge (`set_function`) is what one process uses.
 """
 
 from __future__ import annotations
@@ -22,13 +20,14 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
 from bot.nlg import EMERGENCY_TOPIC  # every emergency card carries it, medical or not
 
@@ -65,7 +64,9 @@ LATENCY = Histogram(
     ["stage"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0),
 )
-OUTBOX_WAITING = Gauge("assistant_outbox_waiting", "Outbox rows waiting to be sent")
+OUTBOX_WAITING = Gauge(
+    "assistant_outbox_waiting", "Outbox rows waiting to be sent", multiprocess_mode="mostrecent"
+)
 
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
@@ -140,8 +141,12 @@ def send_failed(error: SendError | None) -> None:
         FAILURES.labels(SEND, "retry" if error.retryable else "given_up").inc()
 
 
+_outbox_reader: Callable[[], float] | None = None
+
+
 def watch_outbox(count: Callable[[], int]) -> None:
     """The outbox depth, read when scraped (the latest gateway's store wins: one per process)."""
+    global _outbox_reader  # noqa: PLW0603 - one gauge per process, like the metrics themselves
 
     def read() -> float:
         try:
@@ -150,4 +155,21 @@ def watch_outbox(count: Callable[[], int]) -> None:
             log.warning("outbox depth not read for /metrics", exc_info=True)
             return float("nan")
 
-    OUTBOX_WAITING.set_function(read)
+    _outbox_reader = read
+    if not _multiprocess_dir():
+        OUTBOX_WAITING.set_function(read)
+
+
+def _multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def scrape_registry() -> CollectorRegistry:
+    """What GET /metrics shows: this process's metrics, or every worker's added up."""
+    if not _multiprocess_dir():
+        return REGISTRY
+    if _outbox_reader is not None:
+        OUTBOX_WAITING.set(_outbox_reader())
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry

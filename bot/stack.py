@@ -23,7 +23,7 @@ import httpx
 import yaml
 
 from bot.config import REPO_ROOT
-from bot.tracker_store import rasa_endpoint
+from bot.tracker_store import rasa_endpoint, rasa_lock_store
 from bot.training import RASA_BIN, model_path, rasa_env
 
 STOP_GRACE_SECONDS = 10.0
@@ -48,10 +48,20 @@ class Ports:
     gateway: int = 8000
     rasa: int = 5005
     actions: int = 5055
+    # Further Rasa instances (`make stack` runs two), named rasa-2, rasa-3...: they share the
+    # tracker store and Redis lock store, and the gateway takes them in turn.
+    more_rasa: tuple[int, ...] = ()
 
     @classmethod
-    def free(cls) -> Ports:
-        return cls(gateway=free_port(), rasa=free_port(), actions=free_port())
+    def free(cls, rasa_instances: int = 1) -> Ports:
+        more = tuple(free_port() for _ in range(rasa_instances - 1))
+        return cls(gateway=free_port(), rasa=free_port(), actions=free_port(), more_rasa=more)
+
+    def rasa_instances(self) -> dict[str, int]:
+        """Each Rasa process's name and port: `rasa`, then `rasa-2`..."""
+        named = {"rasa": self.rasa}
+        named.update({f"rasa-{n}": port for n, port in enumerate(self.more_rasa, start=2)})
+        return named
 
     def url(self, port: int, path: str = "") -> str:
         return f"http://127.0.0.1:{port}{path}"
@@ -70,15 +80,23 @@ class Stack:
     # Rasa's calls to the gateway's NLG endpoint carry this token (bot/web/nlg.py); one per
     # stack unless NLG_TOKEN is given.
     nlg_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Gateway processes behind the one port (uvicorn --workers: the kernel shares the
+    # connections, uvicorn starts a worker again when one dies). More than one needs the
+    # shared store and Redis (`make stack`), which the environment names.
+    gateway_workers: int = 1
 
     def _env(self) -> dict[str, str]:
         env = rasa_env()
         env.update(self.env)
+        rasa_urls = [self.ports.url(port) for port in self.ports.rasa_instances().values()]
         env.update(
             PORT=str(self.ports.gateway),
-            RASA_URL=self.ports.url(self.ports.rasa),
+            RASA_URL=",".join(rasa_urls),
             ACTION_SERVER_URL=self.ports.url(self.ports.actions),
         )
+        if self.gateway_workers > 1:
+            # Every worker's counters in one scrape (bot/web/metrics.py).
+            env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(self.run_dir.resolve() / "metrics"))
         env.setdefault("RASA_API_TOKEN", self.api_token)
         env.setdefault("NLG_TOKEN", self.nlg_token)
         env.setdefault("TRACKER_STORE_URL", f"sqlite:///{self.run_dir.resolve() / 'tracker.db'}")
@@ -96,12 +114,16 @@ class Stack:
             # A store the gateway can delete from (erasure, purge); in memory it could not.
             "tracker_store": rasa_endpoint(self._env()["TRACKER_STORE_URL"]),
         }
+        redis_url = self._env().get("REDIS_URL")
+        if redis_url:  # several Rasa instances: one conversation is locked for all of them
+            endpoints["lock_store"] = rasa_lock_store(redis_url)
         path.write_text(yaml.safe_dump(endpoints))
         path.chmod(0o600)  # it holds the NLG token
         return path
 
     def commands(self) -> dict[str, list[str]]:
         python = sys.executable
+        workers = ["--workers", str(self.gateway_workers)] if self.gateway_workers > 1 else []
         return {
             "actions": [
                 python,
@@ -123,25 +145,29 @@ class Stack:
                 "--port",
                 str(self.ports.gateway),
                 "--no-access-log",
+                *workers,
             ],
-            "rasa": [
-                str(RASA_BIN),
-                "run",
-                "--model",
-                str(model_path(self.root)),
-                "--endpoints",
-                str(self._write_endpoints()),
-                "--credentials",
-                str(self.root / "credentials.yml"),
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(self.ports.rasa),
-                "--enable-api",
-                "--auth-token",
-                self._env()["RASA_API_TOKEN"],
-            ],
+            **{name: self._rasa(port) for name, port in self.ports.rasa_instances().items()},
         }
+
+    def _rasa(self, port: int) -> list[str]:
+        return [
+            str(RASA_BIN),
+            "run",
+            "--model",
+            str(model_path(self.root)),
+            "--endpoints",
+            str(self._write_endpoints()),
+            "--credentials",
+            str(self.root / "credentials.yml"),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--enable-api",
+            "--auth-token",
+            self._env()["RASA_API_TOKEN"],
+        ]
 
     def spawn(self, name: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """Start one process (again), its output appended to `run_dir/<name>.log`.
@@ -176,8 +202,12 @@ class Stack:
                 preexec_fn=die_with_parent,
             )
 
-    def start(self, names: tuple[str, ...] = ("actions", "gateway", "rasa")) -> None:
-        for name in names:
+    def names(self) -> tuple[str, ...]:
+        """Every process of this stack, in the order they start."""
+        return ("actions", "gateway", *self.ports.rasa_instances())
+
+    def start(self, names: tuple[str, ...] | None = None) -> None:
+        for name in names or self.names():
             self.spawn(name)
 
     def healthy(self) -> bool:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import observability
 from bot.outbox import queue
 from bot.web.dependencies import SettingsDep
 
@@ -62,4 +63,5 @@ router = APIRouter(dependencies=[Depends(operator_only)], include_in_schema=Fals
 @router.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format; the outbox depth is counted now (one COUNT)."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    registry = observability.scrape_registry()
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.cli import _seed_if_empty
 from bot.config import Settings
+from bot.run_stack import seed_if_empty
 from bot.store.db import session_scope
 from bot.store.models import ContentItem, ContentVariant, Organisation
 from bot.workspace.accounts import SAMPLE_ORGANISATION
@@ -34,7 +34,7 @@ def test_the_seed_fills_an_empty_store_and_belongs_to_the_sample_organisation(
     tmp_path: Path,
 ) -> None:
     settings = _settings(tmp_path)
-    assert _seed_if_empty(settings) == 0
+    assert seed_if_empty(settings) == 0
     with session_scope(settings.database_url) as session:
         owners = set(session.scalars(select(ContentItem.organisation_id)).all())
         sample = session.scalar(
@@ -45,10 +45,10 @@ def test_the_seed_fills_an_empty_store_and_belongs_to_the_sample_organisation(
 
 def test_a_second_start_keeps_what_partners_changed(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     settings = _settings(tmp_path)
-    _seed_if_empty(settings)
+    seed_if_empty(settings)
     with session_scope(settings.database_url) as session:
         _trafficking_panama_ht(session).body = "Tèks yon patnè pibliye."
-    assert _seed_if_empty(settings) == 0
+    assert seed_if_empty(settings) == 0
     assert "not reloaded" in capsys.readouterr().out
     with session_scope(settings.database_url) as session:
         assert _trafficking_panama_ht(session).body == "Tèks yon patnè pibliye."

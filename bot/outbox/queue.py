@@ -55,6 +55,21 @@ def pending_inbox(session: Session, channel: str) -> list[InboxMessage]:
     return list(rows)
 
 
+def unanswered_until(session: Session, channel: str, address: str, last: int) -> list[int]:
+    """This person's messages not answered (nor held) up to `last`, oldest first: what must be
+    answered before `last`, whichever gateway worker received them."""
+    query = (
+        select(InboxMessage.id)
+        .where(
+            InboxMessage.person == sealed.person(channel, address),
+            InboxMessage.held_since.is_(None),
+            InboxMessage.id <= last,
+        )
+        .order_by(InboxMessage.id)
+    )
+    return list(session.scalars(query))
+
+
 def hold(session: Session, inbox_id: int, now: dt.datetime) -> None:
     """Rasa could not answer this row: keep it until Rasa is back."""
     row = session.get(InboxMessage, inbox_id)

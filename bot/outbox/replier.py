@@ -5,6 +5,11 @@ answered waits in the persisted inbox (a restart loses nothing: `resume`); one p
 messages are answered one after another (`PersonLocks`), so their answers keep their order;
 the rendered answer joins the outbox in the same transaction that removes the inbox row.
 
+Several gateway workers: two webhooks of one person may arrive at two workers at once, and the
+later message's worker may get the person's turn first. So whoever has the turn answers the
+person's older unanswered rows first, in inbox order, then its own. Rows are read again once
+the turn is had: one another worker answered meanwhile is gone, so none is answered twice.
+
 While Rasa (or the action server) cannot answer, a message is *held*: its inbox row stays,
 marked, the person gets one short note in their language (not one per message), and `run`
 answers the held rows in order as soon as Rasa answers again. Emergencies never wait: the
@@ -105,12 +110,16 @@ class Replier:
     # --- answering ---------------------------------------------------------------------------
 
     async def _answer_inbox_row(self, inbox_id: int) -> None:
+        """This row and, before it, the person's older rows not answered yet (in order)."""
         inbound = await run_in_threadpool(self._inbound_of, inbox_id)
         if inbound is None:
             return
         try:
             async with self._locks.hold(self._pipeline.pseudonym(inbound)):
-                await self._answer_into_outbox(inbound, inbox_id, None)
+                for row_id in await run_in_threadpool(self._unanswered_until, inbound, inbox_id):
+                    row = await run_in_threadpool(self._inbound_of, row_id)
+                    if row is not None:
+                        await self._answer_into_outbox(row, row_id, None)
         except Exception:  # noqa: BLE001 - stays in the inbox; answered after a restart
             log.exception("answering an inbox message failed")
 
@@ -157,7 +166,10 @@ class Replier:
             if inbound is None:
                 continue
             async with self._locks.hold(self._pipeline.pseudonym(inbound)):
-                answer = await self._pipeline.answer(inbound, can_hold=True)
+                if not await run_in_threadpool(self._still_held, inbox_id):
+                    continue  # another worker answered it while this one waited for the turn
+                # Counted against the rate limit when it arrived: not slowed now.
+                answer = await self._pipeline.answer(inbound, can_hold=True, rate_limited=False)
                 if answer.held:
                     return answered
                 payloads = self._render(inbound, answer)
@@ -175,6 +187,15 @@ class Replier:
                 return None
             written = as_utc(row.received_at)
             return Inbound(row.channel, row.address, row.text, row.readable, received_at=written)
+
+    def _unanswered_until(self, inbound: Inbound, inbox_id: int) -> list[int]:
+        with self._sessions() as session:
+            return queue.unanswered_until(session, inbound.channel, inbound.address, inbox_id)
+
+    def _still_held(self, inbox_id: int) -> bool:
+        with self._sessions() as session:
+            row = session.get(InboxMessage, inbox_id)
+            return row is not None and row.held_since is not None
 
     def _has_held(self, inbound: Inbound, before: int | None) -> bool:
         with self._sessions() as session:

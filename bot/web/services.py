@@ -20,7 +20,7 @@ from bot.erasure import erase_person
 from bot.langid import build_detector
 from bot.languages import LanguageTable, load_languages
 from bot.nlg import ResponseGenerator
-from bot.outbox.ordering import InProcessLocks
+from bot.outbox.ordering import person_locks
 from bot.outbox.replier import Replier
 from bot.outbox.worker import OutboxWorker
 from bot.phrases import Phrasebook
@@ -117,7 +117,7 @@ class Services:
             ),
         )
         outbox = OutboxWorker(words.sessions, clock)
-        replier = Replier(words.sessions, pipeline, outbox, InProcessLocks(), clock)
+        replier = Replier(words.sessions, pipeline, outbox, person_locks(settings), clock)
         return cls(settings, clock, words, http, pipeline, outbox, replier)
 
 

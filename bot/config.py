@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # per-person order and rate limits, and by the Rasa instances as their lock store. Unset:
     # in-process locks and limits, right for one gateway process (`make demo`).
     redis_url: str | None = None
+    # How fast one person may write before being slowed down (PERSON_RATE_LIMIT, the `limits`
+    # notation: "20/minute", "5/10 seconds"; empty: nobody is slowed). Over it, a message is not
+    # sent to Rasa and the person is told once per window; the emergency fast path is never
+    # limited (bot/pipeline/rate_limit.py). Counted per pseudonym, in Redis when REDIS_URL is set.
+    person_rate_limit: str | None = "20/minute"
 
     content_dir: Path = REPO_ROOT / "content"
     translations_dir: Path = REPO_ROOT / "translations"

@@ -71,6 +71,9 @@ class Answer:
     # Rasa could not answer: the message is kept and answered when Rasa is back; `replies`
     # is the short note that says so (bot/outbox/replier.py decides whether it is sent).
     held: bool = False
+    # Over the person's rate limit (bot/pipeline/rate_limit.py): not sent to Rasa, the
+    # conversation left as it was; `replies` is the notice (once per window) or nothing.
+    slowed: bool = False
 
     @property
     def buttons(self) -> list[Button]:

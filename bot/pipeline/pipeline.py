@@ -2,8 +2,9 @@
 
 In order: the pseudonym (the raw address goes no further), consent (STOP/START), what cannot
 be read, a digit for a numbered option, the language (decided once per message), the place,
-the emergency fast path (before Rasa, without Rasa), then Rasa, whose words come back through
-the NLG endpoint. The conversation is read once when the message arrives and written once when
+the emergency fast path (before Rasa, without Rasa), the person's rate limit (rate_limit.py:
+what the fast path answers is never limited), then Rasa, whose words come back through the NLG
+endpoint. The conversation is read once when the message arrives and written once when
 it has been answered (bot/store/conversations.py `apply`); the answer carries its language,
 so no channel re-reads the conversation to render it.
 """
@@ -58,6 +59,7 @@ from bot.pipeline.language import identify, is_unsupported, next_language
 from bot.pipeline.privacy import Privacy, Step, concerns
 from bot.pipeline.privacy import step as deletion_step
 from bot.pipeline.rasa import RasaClient, RasaUnavailable
+from bot.pipeline.rate_limit import RateLimit
 from bot.pipeline.self_check import (
     NO_PAYLOAD,
     SELF_CHECK_FLOW,
@@ -102,6 +104,7 @@ class _Turn:
     flow: str | None
     can_hold: bool  # the channel can answer later: Rasa down means held, not "try again"
     behind_held: bool  # older messages of this person are held: wait behind them
+    rate_limited: bool = True  # counted against the person's rate limit on its way to Rasa
     # Places named that two countries share, not settled by the message or the conversation:
     # after the answer, "which country?" with their countries (filled by `_detect`).
     open_places: list[tuple[str, ...]] = field(default_factory=list)
@@ -136,20 +139,28 @@ class Pipeline:
     handoff: Handoff | None = None
     # The privacy notice and confirmed deletion (bot/pipeline/privacy.py); None: as before.
     privacy: Privacy | None = None
+    # How fast one person may write (bot/pipeline/rate_limit.py); None: nobody is slowed.
+    rate_limit: RateLimit | None = None
 
     def pseudonym(self, inbound: Inbound) -> str:
         return pseudonymise(self.pseudonym_key, inbound.channel, inbound.address)
 
     @observability.observed_answer
     async def answer(
-        self, inbound: Inbound, *, can_hold: bool = False, behind_held: bool = False
+        self,
+        inbound: Inbound,
+        *,
+        can_hold: bool = False,
+        behind_held: bool = False,
+        rate_limited: bool = True,
     ) -> Answer:
         """Everything said in answer to `inbound` ([] replies: the person opted out).
 
         `can_hold`: the channel can answer later, so a message Rasa cannot answer now comes
         back `held` (with a note) instead of "try again later". `behind_held`: this person has
         older messages held; this one waits behind them rather than overtake them (the
-        emergency fast path still answers at once).
+        emergency fast path still answers at once). `rate_limited=False`: counted once already
+        (a held message answered when Rasa is back).
         """
         pseudonym = self.pseudonym(inbound)
         await run_in_threadpool(self.rules.refresh)  # a saved version, from this message on
@@ -167,9 +178,9 @@ class Pipeline:
             text = inbound.text
             if inbound.traits.numbered_options:
                 text = chosen_option(memory.offered_options, text) or text
-            turn = _Turn(pseudonym, memory, changes, flow, can_hold, behind_held)
+            turn = _Turn(pseudonym, memory, changes, flow, can_hold, behind_held, rate_limited)
             answer = await self._respond(text, inbound, turn, now)
-            if not answer.held:  # a held "2" must still mean the option offered before
+            if not (answer.held or answer.slowed):  # a held "2" must still mean the option
                 self._remember_answer(answer, changes, now)
         answer = self._first_contact(answer, memory, changes)
         facts = events.facts_of(  # the insights' counters, without the person (issue 18)
@@ -453,6 +464,8 @@ class Pipeline:
         audience = self._audience(memory, changes)
         if turn.can_hold and turn.behind_held and not inside_emergency:
             return Answer([], audience.language, held=True)
+        if not inside_emergency and not await self._admitted(turn):
+            return await self._slowed(turn.pseudonym, audience.language)
         # Only what the NLG endpoint needs to choose the words; no text, no address.
         metadata = {"language": audience.language}
         if audience.country:
@@ -482,6 +495,17 @@ class Pipeline:
             return Answer([self.privacy.replies.question(language)], language)
         changes.forget = said.forget
         return Answer(said.replies, language)
+
+    async def _admitted(self, turn: _Turn) -> bool:
+        limit = self.rate_limit
+        return limit is None or not turn.rate_limited or await limit.admit(turn.pseudonym)
+
+    async def _slowed(self, pseudonym: str, language: str) -> Answer:
+        """Over the rate limit: the notice once per window, then nothing; not sent to Rasa."""
+        assert self.rate_limit is not None  # noqa: S101 - only a limit slows anyone
+        said = await self.rate_limit.notice_due(pseudonym)
+        replies = [Reply(self.phrases.get("slowed", language), response="slowed")] if said else []
+        return Answer(replies, language, slowed=True)
 
     # --- answers and memory ----------------------------------------------------------------
 
@@ -515,7 +539,7 @@ class Pipeline:
 
     def _ask_which_country(self, answer: Answer, turn: _Turn) -> Answer:
         """After an answer given without a country, the question a shared place name leaves."""
-        if not turn.open_places or turn.changes.country or answer.held:
+        if not turn.open_places or turn.changes.country or answer.held or answer.slowed:
             return answer
         if any(b.payload.startswith(COUNTRY_PAYLOAD) for b in answer.buttons):
             return answer  # the answer asks already

@@ -30,6 +30,7 @@ from bot.pipeline.handoff import Handoff
 from bot.pipeline.pipeline import Pipeline
 from bot.pipeline.privacy import Privacy, PrivacyReplies, load_deletion_words
 from bot.pipeline.rasa import RasaClient
+from bot.pipeline.rate_limit import RateLimit
 from bot.pipeline.self_check import load_self_check
 from bot.places import load_gazetteer
 from bot.safety.documents import SafetyRules
@@ -115,6 +116,7 @@ class Services:
                 words=load_deletion_words(settings.translations_dir),
                 erase=partial(erase_person, words.sessions, tracker_events(settings)),
             ),
+            rate_limit=RateLimit.from_settings(settings),
         )
         outbox = OutboxWorker(words.sessions, clock)
         replier = Replier(words.sessions, pipeline, outbox, person_locks(settings), clock)

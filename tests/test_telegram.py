@@ -558,8 +558,8 @@ def test_emoji_count_twice_towards_the_limit():
     ("status", "retry_after", "kind", "retryable", "wait"),
     [
         (429, 3, "429", True, 3.0),
-        (500, None, "networkerror", True, None),
-        (502, None, "networkerror", True, None),
+        (500, None, "telegram 5xx", True, None),
+        (502, None, "telegram 5xx", True, None),
         (403, None, "forbidden", False, None),
         (400, None, "badrequest", False, None),
     ],

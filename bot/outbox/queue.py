@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from bot.store import sealed
 from bot.store.db import as_utc
@@ -122,17 +123,6 @@ def enqueue(
         )
 
 
-def pending(session: Session, channel: str, limit: int = 200) -> list[OutboxMessage]:
-    """Messages not yet sent, oldest first: the worker keeps each person's messages in order."""
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.channel == channel, OutboxMessage.failed.is_(False))
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
 def count_waiting(session: Session) -> int:
     """Rows not sent yet and not given up: the queue's depth, for /metrics."""
     query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.failed.is_(False))
@@ -143,20 +133,113 @@ def is_due(row: OutboxMessage, now: dt.datetime) -> bool:
     return as_utc(row.next_attempt_at) <= now
 
 
+# --- leases: several workers, each row sent by one, each person's rows in order ---------------
+
+LEASE_SECONDS = 90.0  # far longer than a send may take (the senders time out within 30 s)
+INTERRUPTED = "interrupted"  # a lease ran out without a result: the worker died mid-send
+
+
+def new_claim_token() -> str:
+    return secrets.token_hex(16)
+
+
+def claim(
+    session: Session, channel: str, token: str, now: dt.datetime, limit: int
+) -> list[OutboxMessage]:
+    """Take up to `limit` rows to send now under `token`, for LEASE_SECONDS; call it first in
+    its own transaction (on SQLite the write lock is then held from the start).
+
+    A row is taken only when it is due, nobody holds a lease on it, and it is the oldest row
+    of its person not given up: while row 1 of a person is being sent or waits for a retry,
+    row 2 is nobody's. One UPDATE: on PostgreSQL the candidates are locked with
+    `FOR UPDATE SKIP LOCKED`, so two workers claiming at once take different rows (a row
+    another worker claimed meanwhile is re-checked and dropped); on SQLite the writer holds
+    the database's one write lock. Claiming counts an attempt, so a message that kills its
+    worker every time is given up after MAX_ATTEMPTS like any other; a row taken back from a
+    lease that ran out is marked INTERRUPTED (its send may or may not have gone out).
+    """
+    earlier = aliased(OutboxMessage)
+    waiting_before = (
+        select(earlier.id)
+        .where(
+            earlier.person == OutboxMessage.person,
+            earlier.failed.is_(False),
+            earlier.id < OutboxMessage.id,
+        )
+        .exists()
+    )
+    candidates = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.failed.is_(False),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+            ~waiting_before,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+        .values(
+            claim_token=token,
+            claimed_until=now + dt.timedelta(seconds=LEASE_SECONDS),
+            attempts=OutboxMessage.attempts + 1,
+            last_error=case(
+                (OutboxMessage.claim_token.is_not(None), INTERRUPTED),
+                else_=OutboxMessage.last_error,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.claim_token == token)
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
+def held_by(session: Session, row_id: int, token: str) -> OutboxMessage | None:
+    """The row, if this worker's lease on it still holds (else another worker owns it now)."""
+    row = session.get(OutboxMessage, row_id, populate_existing=True)
+    return row if row is not None and row.claim_token == token else None
+
+
+def sent(session: Session, row_id: int) -> None:
+    """The platform accepted it: gone, with the address, whoever holds the lease now (so a
+    worker that took it over after a lease ran out finds nothing left to send)."""
+    session.execute(delete(OutboxMessage).where(OutboxMessage.id == row_id))
+
+
 def retry_later(
     row: OutboxMessage, error: str, retry_after: float | None, now: dt.datetime
 ) -> None:
-    row.attempts += 1
+    """Not taken this time: wait (the platform's Retry-After, else backoff), lease released.
+    The attempt was counted when the row was claimed."""
     row.last_error = error[:64]
+    release(row)
     if row.attempts >= MAX_ATTEMPTS:
-        give_up(row, error)
+        give_up(row, error, now)
         return
     row.next_attempt_at = now + dt.timedelta(seconds=backoff_seconds(row.attempts, retry_after))
 
 
-def give_up(row: OutboxMessage, error: str) -> None:
-    """Kept for the operator to count and inspect, without the address or the words."""
+def release(row: OutboxMessage) -> None:
+    row.claim_token = None
+    row.claimed_until = None
+
+
+def give_up(row: OutboxMessage, error: str, now: dt.datetime) -> None:
+    """A dead letter: kept for the operator to count (/admin/deliveries), without the address
+    or the words."""
+    release(row)
     row.failed = True
+    row.failed_at = now
     row.last_error = error[:64]
     row.address = None
     row.payload = {}

@@ -278,6 +278,10 @@ class OutboxMessage(Base):
     # The class of the last error or the HTTP status, never the platform's message text.
     last_error: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    # The lease of the worker sending it now (bot/outbox/queue.py `claim`); none when idle.
+    claim_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EventCount(Base):

@@ -7,6 +7,7 @@ fail the next calls (429, 500) so retries are tested against real HTTP.
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -44,19 +45,44 @@ class FailurePlan:
 
 
 @dataclass
+class SharePlan:
+    """A share of all calls fail, each with one of `failures` (status, Retry-After), drawn
+    from a seeded generator so a run can be repeated."""
+
+    share: float = 0.0
+    failures: tuple[tuple[int, int | None], ...] = ((500, None),)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))  # noqa: S311
+
+
+@dataclass
 class Recorder:
     requests: list[Recorded] = field(default_factory=list)
     failures: FailurePlan = field(default_factory=FailurePlan)
+    shares: SharePlan = field(default_factory=SharePlan)
+    failed: int = 0  # calls answered with a failure, planned or drawn
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, request: Recorded) -> FailurePlan | None:
-        """Store the request; return the failure to answer with, if one is planned."""
+        """Store the request; return the failure to answer with, if one is planned. A failed
+        call is not stored: the platform did not take the message."""
         with self.lock:
             if self.failures.count > 0:
                 self.failures.count -= 1
+                self.failed += 1
                 return FailurePlan(1, self.failures.status, self.failures.retry_after)
+            if self.shares.share and self.shares.rng.random() < self.shares.share:
+                status, retry_after = self.shares.rng.choice(self.shares.failures)
+                self.failed += 1
+                return FailurePlan(1, status, retry_after)
             self.requests.append(request)
             return None
+
+    def fail_share(
+        self, share: float, failures: tuple[tuple[int, int | None], ...], seed: int = 0
+    ) -> None:
+        """From now on, fail about `share` of the calls (e.g. 0.2, ((500, None), (429, 1)))."""
+        with self.lock:
+            self.shares = SharePlan(share, failures, random.Random(seed))  # noqa: S311
 
     def fail_next(self, count: int, status: int = 500, retry_after: int | None = None) -> None:
         with self.lock:
@@ -66,6 +92,7 @@ class Recorder:
         with self.lock:
             self.requests.clear()
             self.failures = FailurePlan()
+            self.shares = SharePlan()
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Recorded]:
         """Block until `count` requests were recorded (sending is asynchronous)."""

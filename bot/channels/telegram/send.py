@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import (
     BadRequest,
@@ -19,12 +20,18 @@ from telegram.error import (
 from bot.channels.base import SendError
 from bot.channels.telegram import CHANNEL
 
+# What PTB wraps (its exception's __cause__): a request that never reached Telegram, or one
+# written whose answer never came (bot/outbox/worker.py says what each means).
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_UNKNOWN = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+
 
 def send_error(error: TelegramError) -> SendError:
     """PTB's exceptions as the outbox's decision: wait and retry, or give up.
 
     https://core.telegram.org/bots/api#responseparameters (retry_after on 429);
-    BadRequest is a subclass of NetworkError in PTB, so it is tested first.
+    BadRequest is a subclass of NetworkError in PTB, so it is tested first. A NetworkError
+    without an httpx cause is Telegram's own 5xx answer.
     """
     if isinstance(error, RetryAfter):
         wait = error.retry_after
@@ -34,8 +41,14 @@ def send_error(error: TelegramError) -> SendError:
         return SendError("forbidden", retryable=False)
     if isinstance(error, BadRequest | InvalidToken | ChatMigrated):
         return SendError(type(error).__name__.lower(), retryable=False)
-    if isinstance(error, NetworkError):  # TimedOut, 5xx, connection refused
-        return SendError(type(error).__name__.lower(), retryable=True)
+    cause = error.__cause__
+    if isinstance(cause, _NOT_SENT):
+        return SendError("connect error", retryable=True)
+    if isinstance(cause, _UNKNOWN):
+        timed_out = isinstance(cause, httpx.TimeoutException)
+        return SendError("read timeout" if timed_out else "connection lost", retryable=True)
+    if isinstance(error, NetworkError) and not isinstance(cause, httpx.HTTPError):
+        return SendError("telegram 5xx", retryable=True)
     return SendError(type(error).__name__.lower(), retryable=True)
 
 

@@ -1,0 +1,1 @@
+"""The outbox: leases, retries, dead letters, several workers on one store."""

@@ -48,8 +48,8 @@ validate: install
 	$(RASA_VENV)/bin/rasa data validate --data nlu_data --domain domain.yml --config config.yml
 
 lint: $(APP_READY)
-	$(VENV)/bin/ruff check bot actions rasa_addons scripts tests
-	$(VENV)/bin/ruff format --check bot actions rasa_addons scripts tests
+	$(VENV)/bin/ruff check bot actions rasa_addons scripts tests bench
+	$(VENV)/bin/ruff format --check bot actions rasa_addons scripts tests bench
 
 demo: model
 	$(PY) -m bot demo

@@ -6,6 +6,7 @@ content export DIR     write the store back as YAML, one file per topic
 langid                 one message per line on stdin -> LANG<TAB>CONFIDENCE
 train [--force]        train the Rasa model if its inputs changed
 db upgrade             bring the database schema up to date
+db seed                the same, then the seed content into an empty store
 whatsapp send --to whatsapp:+509... --text "..."
                        queue a later message (free text within 24 h, else the window template);
                        the running gateway sends it (needs TWILIO_ACCOUNT_SID and WHATSAPP_FROM)
@@ -124,9 +125,14 @@ def _places(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db(_args: argparse.Namespace) -> int:
+def _db(args: argparse.Namespace) -> int:
+    """`upgrade` the schema; `seed` also loads the seed content into an empty store (the
+    deployed stack's one-off step before any worker starts, deploy/compose.yaml)."""
+    from bot.run_stack import seed_if_empty
     from bot.store.db import upgrade
 
+    if args.action == "seed":
+        return seed_if_empty(get_settings())
     upgrade(get_settings().database_url)
     return 0
 
@@ -259,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     places.add_argument("path")
     places.set_defaults(run=_places)
     db = commands.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "seed"])
     db.set_defaults(run=_db)
     whatsapp = commands.add_parser("whatsapp", help="a later message to a WhatsApp user")
     whatsapp.add_argument("action", choices=["send"])

@@ -1,0 +1,2 @@
+-- Rasa's tracker store gets a database of its own beside the store's (deploy/endpoints.yml).
+CREATE DATABASE tracker OWNER assistant;

@@ -1,49 +1,27 @@
-"""A real Redis for the per-person order and rate limit tests.
-
-Local until the shared session fixture `redis_url` lands in tests/conftest.py (bot/servers.py):
-then this one goes. A missing redis-server fails, never skips: `make servers` installs it.
-"""
+"""What the per-person order and rate limit tests share: the session's real Redis
+(tests/conftest.py `redis_url`, bot/servers.py; a missing redis-server fails there with
+`make servers`), emptied per test, and a fake Rasa that echoes each message."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
+from bot.config import Settings
 from bot.stack import free_port
+from bot.store.db import upgrade
+from tests.fakes.rasa import FakeRasa
+from tests.fakes.server import serve
+
+ANSWER = "Answer to "
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is not installed: run `make servers`")
-    folder = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
-    command += ["--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(  # noqa: S603 - a fixed command
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("redis-server did not start: run `make servers`")
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def answer_to(message: str) -> list[dict[str, Any]]:
+    return [{"text": f"{ANSWER}{message}"}]
 
 
 @pytest.fixture
@@ -53,3 +31,24 @@ def fresh_redis(redis_url: str) -> str:
     client.flushdb()
     client.close()
     return redis_url
+
+
+@pytest.fixture
+def rasa() -> Iterator[FakeRasa]:
+    fake = FakeRasa([], answer_to)
+    with serve(fake.app()) as url:
+        fake.url = url  # type: ignore[attr-defined]
+        yield fake
+
+
+def gateway_settings(database: Path, rasa: FakeRasa, **fields: Any) -> Settings:
+    """A migrated store of its own, the fake Rasa, no action server (a closed port)."""
+    settings = Settings(
+        database_url=f"sqlite:///{database}",
+        pseudonym_key="test-key-not-secret",
+        rasa_url=rasa.url,  # type: ignore[attr-defined]
+        action_server_url=f"http://127.0.0.1:{free_port()}",
+        **fields,
+    )
+    upgrade(settings.database_url)
+    return settings

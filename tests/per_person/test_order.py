@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,11 +19,10 @@ from bot.outbox import queue
 from bot.outbox.ordering import InProcessLocks, PersonLocks, RedisLocks
 from bot.outbox.replier import Replier
 from bot.stack import free_port
-from bot.store.db import session_scope, upgrade
+from bot.store.db import session_scope
 from bot.store.models import InboxMessage, OutboxMessage
 from bot.web.services import Services, Words
-from tests.fakes.rasa import FakeRasa
-from tests.fakes.server import serve
+from tests.per_person.conftest import ANSWER, gateway_settings
 
 PERSON = "whatsapp:+50937000011"
 OTHER = "whatsapp:+50937000012"
@@ -121,30 +119,12 @@ def test_the_keys_name_the_pseudonym_with_a_prefix_and_go_away(fresh_redis):
 # --- two Repliers, one store, one Redis ----------------------------------------------------
 
 
-def answer_to(message: str) -> list[dict[str, Any]]:
-    return [{"text": f"Answer to {message}"}]
-
-
-@pytest.fixture
-def rasa() -> Iterator[FakeRasa]:
-    fake = FakeRasa([], answer_to)
-    with serve(fake.app()) as url:
-        fake.url = url  # type: ignore[attr-defined]
-        yield fake
-
-
 @pytest.fixture
 def two_workers_settings(tmp_path, rasa, fresh_redis) -> Settings:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'order.sqlite3'}",
-        pseudonym_key="test-key-not-secret",
-        rasa_url=rasa.url,
-        action_server_url=f"http://127.0.0.1:{free_port()}",
-        redis_url=fresh_redis,
-        person_rate_limit="",  # the order is tested here, not the pace
+    # No content: every answer here is the fake Rasa's; the order is tested, not the pace.
+    return gateway_settings(
+        tmp_path / "order.sqlite3", rasa, redis_url=fresh_redis, person_rate_limit=""
     )
-    upgrade(settings.database_url)  # no content: every answer here is the fake Rasa's
-    return settings
 
 
 def _render(answer: Any) -> list[dict[str, Any]]:
@@ -179,7 +159,7 @@ def _answers(settings: Settings, address: str) -> list[str]:
             for row in rows
             if row.address == address
             for word in WORDS
-            if f"Answer to {word}" in row.payload["body"]
+            if f"{ANSWER}{word}" in row.payload["body"]
         ]
 
 

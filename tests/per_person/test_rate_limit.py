@@ -9,9 +9,7 @@ import asyncio
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any
 
 import httpx
 import pytest
@@ -25,11 +23,10 @@ from bot.outbox import queue
 from bot.pseudonym import pseudonymise
 from bot.stack import free_port
 from bot.store import conversations
-from bot.store.db import session_scope, upgrade
+from bot.store.db import session_scope
 from bot.store.models import OutboxMessage
 from bot.web.services import Services, Words
-from tests.fakes.rasa import FakeRasa
-from tests.fakes.server import serve
+from tests.per_person.conftest import ANSWER, gateway_settings
 from tests.whatsapp_helpers import AUTH_TOKEN, message_form, post_signed
 
 LIMIT = 3
@@ -43,29 +40,14 @@ QUESTIONS = {  # what sets the conversation's language, then goes to Rasa
 }
 
 
-def answer_to(message: str) -> list[dict[str, Any]]:
-    return [{"text": "An answer from the fake Rasa."}]
-
-
-@pytest.fixture
-def rasa() -> Iterator[FakeRasa]:
-    fake = FakeRasa([], answer_to)
-    with serve(fake.app()) as url:
-        fake.url = url  # type: ignore[attr-defined]
-        yield fake
-
-
 @pytest.fixture
 def limited(tmp_path, rasa, languages) -> Settings:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'pace.sqlite3'}",
-        pseudonym_key="test-key-not-secret",
-        rasa_url=rasa.url,
-        action_server_url=f"http://127.0.0.1:{free_port()}",
+    settings = gateway_settings(
+        tmp_path / "pace.sqlite3",
+        rasa,
         twilio_auth_token=AUTH_TOKEN,
         person_rate_limit=f"{LIMIT}/minute",
     )
-    upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
         import_directory(session, REPO_ROOT / "content", languages)
     return settings
@@ -125,7 +107,7 @@ def test_one_persons_limit_never_slows_another(limited, rasa, phrases):
     with gateway(limited) as client:
         for _ in range(LIMIT + 1):
             said(client, QUESTIONS["en"])
-        assert said(client, QUESTIONS["en"], sender=OTHER)[0].startswith("An answer from")
+        assert said(client, QUESTIONS["en"], sender=OTHER)[0].startswith(ANSWER)
     assert len(rasa.calls) == LIMIT + 1
 
 
@@ -139,7 +121,7 @@ def test_every_worker_counts_the_same_limit_in_redis(limited, rasa, phrases, fre
             assert said(client, QUESTIONS["fr"])
         assert said(client=second, text=QUESTIONS["fr"]) == [phrases.get("slowed", "fr")]
         assert said(first, QUESTIONS["fr"]) == []
-        assert said(second, QUESTIONS["fr"], sender=OTHER)[0].startswith("An answer from")
+        assert said(second, QUESTIONS["fr"], sender=OTHER)[0].startswith(ANSWER)
     assert len(rasa.calls) == LIMIT + 1
 
 
@@ -156,14 +138,7 @@ def test_without_its_redis_nobody_is_slowed(limited, rasa, caplog):
 
 def test_messages_held_while_rasa_was_down_are_not_slowed_when_it_is_back(tmp_path, rasa):
     """Counted when they arrived: the held messages all get their answers, none the notice."""
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'held.sqlite3'}",
-        pseudonym_key="test-key-not-secret",
-        rasa_url=rasa.url,
-        action_server_url=f"http://127.0.0.1:{free_port()}",
-        person_rate_limit="2/minute",
-    )
-    upgrade(settings.database_url)
+    settings = gateway_settings(tmp_path / "held.sqlite3", rasa, person_rate_limit="2/minute")
     texts = [QUESTIONS["en"], "and for a woman alone", "is it free"]
 
     async def run() -> list[str]:
@@ -184,5 +159,5 @@ def test_messages_held_while_rasa_was_down_are_not_slowed_when_it_is_back(tmp_pa
 
     bodies = asyncio.run(run())
     assert len(bodies) == 1 + len(texts)  # the "held" note once, then every answer
-    assert all(body.startswith("An answer from") for body in bodies[1:])
+    assert all(body.startswith(ANSWER) for body in bodies[1:])
     assert len(rasa.calls) == len(texts)

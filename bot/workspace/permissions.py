@@ -53,6 +53,10 @@ class Action(StrEnum):
     # The organisation's glossary for machine drafts (/admin/glossary): those who ask for
     # machine drafts and correct them.
     EDIT_GLOSSARY = "edit_glossary"
+    # The messages the assistant could not deliver (/admin/deliveries): counts by channel and
+    # error class, no person in them, for the whole deployment, not one organisation. Admins,
+    # who run the deployment and can act on it (credentials, a blocked number, the platform).
+    VIEW_DELIVERIES = "view_deliveries"
 
 
 _WRITERS = {Action.VIEW, Action.SUBMIT, Action.RESTORE, Action.EXPORT}

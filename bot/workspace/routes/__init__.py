@@ -7,6 +7,7 @@ from bot.workspace.routes import (
     campaigns,
     cases,
     dashboard,
+    deliveries,
     glossary,
     history,
     insights,
@@ -34,4 +35,5 @@ ROUTERS = (
     cases.router,
     insights.router,
     campaigns.router,
+    deliveries.router,
 )

@@ -87,6 +87,7 @@ def _variant_from_doc(language: str, doc: VariantDoc) -> ContentVariant:
         title=doc.title,
         body=doc.body,
         options=[option.model_dump() for option in doc.options],
+        share_text=doc.share_text,
         review_status=doc.review_status.value,
         last_reviewed=doc.last_reviewed,
         version=doc.version,
@@ -143,6 +144,7 @@ def _variant_to_doc(variant: ContentVariant) -> VariantDoc:
         body=variant.body,
         options=variant.options,
         sources=[SourceDoc(title=s.title, url=s.url) for s in variant.sources],
+        share_text=variant.share_text,
         review_status=variant.review_status,
         last_reviewed=variant.last_reviewed,
         version=variant.version,
@@ -171,6 +173,8 @@ def dump_topic(doc: TopicDoc) -> str:
     for item in data["items"]:
         for variant in item["variants"].values():
             variant["review_status"] = str(variant["review_status"])
+            if variant["share_text"] is None:  # most answers have none: no `share_text: null`
+                del variant["share_text"]
     return FILE_HEADER + yaml.dump(
         data, Dumper=_BlockStyleDumper, allow_unicode=True, sort_keys=False, width=100
     )
@@ -230,6 +234,7 @@ def _variant_state(variant: ContentVariant) -> dict[str, Any]:
         "body": variant.body,
         "options": [dict(option) for option in variant.options],
         "sources": [{"title": s.title, "url": s.url} for s in variant.sources],
+        "share_text": variant.share_text,
         "review_status": str(variant.review_status),
         "last_reviewed": variant.last_reviewed,
         "version": variant.version,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.content.schema import parent_topic
 from bot.store.models import ContentItem, ContentVariant, ReviewStatus, Topic
 
 # Unreviewed words (machine drafts, unfinished edits) and words a reviewer took out of use.
@@ -28,11 +29,19 @@ def _sendable(item: ContentItem, language: str) -> ContentVariant | None:
 
 
 def find_variant(
-    session: Session, topic: str, languages: Sequence[str], country: str | None
+    session: Session,
+    topic: str,
+    languages: Sequence[str],
+    country: str | None,
+    *,
+    shared: bool = False,
 ) -> ContentVariant | None:
     """The variant to send for `topic`: for each item (the country's, then the general one),
     each of `languages` in order (the person's first). The variant's own `language` says
-    whether it is in the person's language (the caller then says so in the reply)."""
+    whether it is in the person's language (the caller then says so in the reply).
+
+    `shared`: the first, in the same order, that has a forwardable text ("Share this",
+    bot/sharing/forward.py): the share text is found by the very rule the body is."""
     items = session.scalars(
         select(ContentItem)
         .where(ContentItem.topic_name == topic)
@@ -43,8 +52,22 @@ def find_variant(
     for item in scoped + general:
         for wanted in languages:
             variant = _sendable(item, wanted)
-            if variant is not None:
+            if variant is not None and (variant.share_text or not shared):
                 return variant
+    return None
+
+
+def find_answer(
+    session: Session, topic: str, languages: Sequence[str], country: str | None
+) -> tuple[str, ContentVariant] | None:
+    """The variant a person gets for `topic` and the topic it belongs to: a sub-answer nobody
+    has written yet ("health/vaccination") falls back to its topic's card ("health"). The
+    card (bot/nlg.py) and its forwardable text (bot/sharing/forward.py) both come from here,
+    so "Share this" always forwards the answer the person just read."""
+    for candidate in dict.fromkeys((topic, parent_topic(topic))):
+        variant = find_variant(session, candidate, languages, country)
+        if variant is not None:
+            return candidate, variant
     return None
 
 

@@ -23,6 +23,26 @@ BODY_MAX_CHARS = 700
 # The answer ends with its first source, "Source: <title> <url>" (bot/nlg.py); the label is
 # counted at its longest so that the limit holds in every language.
 SOURCE_LABEL_ALLOWANCE = len("Source: ")
+# "Share this" (issue 18, item 3): the forwardable version is a few lines a person passes on
+# to a WhatsApp group as it is, so it is plain text (no *stars*, no `code`, no ~strike~, which
+# WhatsApp would turn into formatting) and short enough to read in a group's stream.
+SHARE_MAX_CHARS = 450
+SHARE_MAX_LINES = 6
+SHARE_FORBIDDEN = ("*", "`", "~")
+
+
+def share_problem(text: str) -> str | None:
+    """Why a forwardable text cannot be sent as it is, in words; None when it can."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > SHARE_MAX_LINES:
+        return f"{len(lines)} lines, at most {SHARE_MAX_LINES}: a forwarded message is read fast"
+    marks = [mark for mark in SHARE_FORBIDDEN if mark in text]
+    if marks:
+        return (
+            f"plain text only: remove {' '.join(marks)} (WhatsApp would show it as formatting "
+            "in the forwarded message)"
+        )
+    return None
 
 
 def sent_length(body: str, source_title: str, source_url: str) -> int:
@@ -49,6 +69,8 @@ class VariantDoc(_Strict):
     body: str = Field(min_length=1, max_length=BODY_MAX_CHARS)
     options: list[OptionDoc] = Field(default_factory=list, max_length=MAX_OPTIONS)
     sources: list[SourceDoc] = Field(min_length=1)
+    # The short forwardable version ("Share this"); None: the answer offers no sharing.
+    share_text: str | None = Field(default=None, min_length=1, max_length=SHARE_MAX_CHARS)
     review_status: ReviewStatus = ReviewStatus.DRAFT
     last_reviewed: dt.date | None = None
     version: int = Field(default=1, ge=1)
@@ -63,6 +85,16 @@ class VariantDoc(_Strict):
                 f"message is {BODY_MAX_CHARS}: shorten the body or the source title"
             )
         return self
+
+    @field_validator("share_text")
+    @classmethod
+    def _forwards_cleanly(cls, text: str | None) -> str | None:
+        if text is None:
+            return None
+        problem = share_problem(text)
+        if problem:
+            raise ValueError(problem)
+        return text
 
 
 class ItemDoc(_Strict):

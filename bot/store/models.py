@@ -160,6 +160,9 @@ class ContentVariant(Base):
     body: Mapped[str] = mapped_column(Text)
     # [{"title": "Menu", "payload": "/menu"}, ...]: quick replies, in this variant's language.
     options: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # The short version a person forwards to a group ("Share this", bot/sharing/forward.py);
+    # None: no sharing offered in this language. Published with the body, never apart.
+    share_text: Mapped[str | None] = mapped_column(Text, default=None)
     review_status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.DRAFT.value)
     last_reviewed: Mapped[dt.date | None] = mapped_column(Date, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -312,6 +315,7 @@ class ContentRevision(Base):
     title: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     options: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    share_text: Mapped[str | None] = mapped_column(Text, default=None)  # as the variant's
     # [{"title": ..., "url": ...}]
     sources: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default=RevisionStatus.DRAFT.value)

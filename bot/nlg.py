@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content import lookup
-from bot.content.schema import SUB_SEPARATOR, parent_topic
+from bot.content.schema import SUB_SEPARATOR
 from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
 from bot.places import Gazetteer
 from bot.replies import Button, Reply
+from bot.sharing.forward import SHARE_BUTTON_PHRASE, SHARE_PAYLOAD
 from bot.store.models import ContentVariant
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,12 @@ CHILD_ALONE_TOPIC = "children/alone"
 # Safety answers end with the offer of a person and the numbers for the person's country (the
 # question "which country?" when it is not known).
 SAFETY_TOPICS = frozenset({EMERGENCY_TOPIC, TRAFFICKING_TOPIC, CHILD_ALONE_TOPIC})
+# Answers that never offer "Share this", whatever their content says: a person in danger now
+# (an emergency, a child alone) gets the numbers and a person, nothing that could wait.
+NOT_SHARED_TOPICS = frozenset({EMERGENCY_TOPIC, CHILD_ALONE_TOPIC})
 GENERAL_SUB = "general"  # "health/general": the topic's own card
 TALK_PAYLOAD = "/talk_to_human"
+MENU_PAYLOAD = "/menu"
 PRIVACY_PAYLOAD = "/privacy"  # what is kept and how to erase it (bot/pipeline/privacy.py)
 WHICH_COUNTRY = "which_country"  # the question alone: the conversation's card stays as it was
 COUNTRY_PAYLOAD = "/country"  # + {"country": "PA"}: the answer to "which country?"
@@ -126,27 +131,37 @@ class ResponseGenerator:
         has written yet ("health/vaccination") falls back to its topic's card. Each is looked
         for in the person's languages in their configured order (languages.yml `fallback:`)."""
         order = self._languages.fallback_order(language)
-        for candidate in dict.fromkeys((topic, parent_topic(topic))):
-            variant = lookup.find_variant(session, candidate, order, country)
-            if variant is not None:
-                return self._topic_reply(variant, language, candidate)
-        return None
+        found = lookup.find_answer(session, topic, order, country)
+        if found is None:
+            return None
+        candidate, variant = found
+        shared = lookup.find_variant(session, candidate, order, country, shared=True) is not None
+        return self._topic_reply(variant, language, candidate, shared=shared)
 
-    def _topic_reply(self, variant: ContentVariant, language: str, topic: str) -> Reply:
+    def _topic_reply(
+        self, variant: ContentVariant, language: str, topic: str, *, shared: bool = False
+    ) -> Reply:
+        """The card of a variant; `shared`: it ends with "Share this" (the answer has a
+        forwardable text for this person, bot/sharing/forward.py)."""
         label = self._phrases.get("sources_label", language)
         source_lines = [f"{label}: {s.title} {s.url}" for s in variant.sources[:MAX_SOURCES_SHOWN]]
         text = "\n\n".join([variant.body.strip(), "\n".join(source_lines)])
-        note = self._fallback_note(variant.language, language)
+        note = self.fallback_note(variant.language, language)
         if note:
             # One line break: in the same paragraph as the text's first lines, so a channel's
             # split (bot/channels/splitting.py) keeps the note with what it introduces.
             text = f"{note}\n{text}"
         buttons = [Button(title=o["title"], payload=o["payload"]) for o in variant.options]
+        if shared and topic not in NOT_SHARED_TOPICS:
+            # "Share this" takes the place of "Menu" (which can be typed), else comes last: it
+            # never pushes out a way to help (an emergency, a person, the self-check).
+            buttons = [b for b in buttons if b.payload != MENU_PAYLOAD]
+            buttons.append(self.share_button(language))
         remembered = None if topic in NOT_A_FOLLOW_UP_TOPIC else topic
         card = f"{topic}@{variant.item.country or '*'}"
         return Reply(text=text, buttons=buttons, topic=remembered, card=card)
 
-    def _fallback_note(self, text_language: str, language: str) -> str | None:
+    def fallback_note(self, text_language: str, language: str) -> str | None:
         """The line that tells the person their answer is in another language, in their own
         ("Repons sa a poko la an kreyòl. Men li an franse:"), so a French text is not taken
         for a mistake; None when the text is theirs. A language without its name phrase loses
@@ -177,12 +192,19 @@ class ResponseGenerator:
             card = replace(card, text=f"{card.text}\n\n{question}")
         own = [b for b in card.buttons if b.payload not in {o.payload for o in offers}]
         if country is None:
+            # The numbers come first: no "Share this" under "which country are you in?".
             return self._ask_country(session, card, language, then=offers)
-        return replace(card, buttons=[*own[: MAX_BUTTONS - len(offers)], *offers])
+        share = [b for b in own if b.payload == SHARE_PAYLOAD]
+        own = [b for b in own if b.payload != SHARE_PAYLOAD]
+        return replace(card, buttons=[*own[: MAX_BUTTONS - len(offers)], *offers, *share])
 
     def talk_button(self, language: str) -> Button:
         """The offer of a person, as every safety answer and "nothing more" ends."""
         return Button(self._phrases.get("talk_button", language), TALK_PAYLOAD)
+
+    def share_button(self, language: str) -> Button:
+        """ "Share this" (bot/sharing/forward.py): the answer's forwardable version."""
+        return Button(self._phrases.get(SHARE_BUTTON_PHRASE, language), SHARE_PAYLOAD)
 
     def _emergency_follow_up(self, session: Session, language: str, country: str | None) -> Reply:
         """A detail inside an emergency: what to do with it, the numbers again, a person; the

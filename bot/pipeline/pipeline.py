@@ -34,6 +34,7 @@ from bot.nlg import (
     EMERGENCY_MEDICAL,
     EMERGENCY_TOPIC,
     NOT_A_FOLLOW_UP_TOPIC,
+    NOT_SHARED_TOPICS,
     PRIVACY_PAYLOAD,
     SAFETY_TOPICS,
     TALK_PAYLOAD,
@@ -77,6 +78,7 @@ from bot.replies import Answer, Button, Reply
 from bot.safety.detector import EmergencyMatch
 from bot.safety.documents import SafetyRules
 from bot.sharing import events
+from bot.sharing.forward import Sharing
 from bot.store import conversations
 from bot.store.conversations import CHOSEN, DETECTED, GUESSED, Changes, Memory
 
@@ -108,6 +110,7 @@ class _Turn:
     # Places named that two countries share, not settled by the message or the conversation:
     # after the answer, "which country?" with their countries (filled by `_detect`).
     open_places: list[tuple[str, ...]] = field(default_factory=list)
+    channel: str = ""  # whose link a forwardable text carries first (bot/sharing/forward.py)
 
     @property
     def in_emergency(self) -> bool:
@@ -139,6 +142,8 @@ class Pipeline:
     handoff: Handoff | None = None
     # The privacy notice and confirmed deletion (bot/pipeline/privacy.py); None: as before.
     privacy: Privacy | None = None
+    # "Share this": the last answer's forwardable version (bot/sharing/forward.py).
+    sharing: Sharing | None = None
     # How fast one person may write (bot/pipeline/rate_limit.py); None: nobody is slowed.
     rate_limit: RateLimit | None = None
 
@@ -178,7 +183,16 @@ class Pipeline:
             text = inbound.text
             if inbound.traits.numbered_options:
                 text = chosen_option(memory.offered_options, text) or text
-            turn = _Turn(pseudonym, memory, changes, flow, can_hold, behind_held, rate_limited)
+            turn = _Turn(
+                pseudonym,
+                memory,
+                changes,
+                flow,
+                can_hold,
+                behind_held,
+                rate_limited,
+                channel=inbound.channel,
+            )
             answer = await self._respond(text, inbound, turn, now)
             if not (answer.held or answer.slowed):  # a held "2" must still mean the option
                 self._remember_answer(answer, changes, now)
@@ -395,6 +409,9 @@ class Pipeline:
             # A child alone gets child protection and a person first, whatever the model says.
             self._detect(text, detection, turn)
             return self._topic_answer(CHILD_ALONE_TOPIC, turn)
+        if self.sharing is not None and not turn.in_emergency and self.sharing.is_request(text):
+            # "Share this" (the button, or "pataje" typed): no model, nothing to misread.
+            return self._share(self.sharing, turn)
         if detection is not None and is_unsupported(detection, self.languages.codes):
             # A Spanish message before we have Spanish content: say what we can do, in
             # every language we speak, rather than answer a guess in the wrong language.
@@ -626,6 +643,19 @@ class Pipeline:
         ]
         text = f"{before}*{index + 1}/{total}.* {question}"
         return Answer([Reply(text, buttons, response=SELF_CHECK_FLOW)], language)
+
+    def _share(self, sharing: Sharing, turn: _Turn) -> Answer:
+        """The forwardable version of the answer last read; the conversation's topic stays,
+        so "e nan Meksik?" afterwards still means that answer."""
+        language = self._language(turn.memory, turn.changes)
+        last = turn.memory.last_topic or ""
+        topic = FOLLOW_UP_OF.get(last, last)
+        if topic in NOT_SHARED_TOPICS:
+            topic = ""
+        country = turn.changes.country or turn.memory.country
+        variant = sharing.find(topic, country, language)
+        note = self.generator.fallback_note(variant.language, language) if variant else None
+        return Answer(sharing.replies(variant, language, turn.channel, note), language)
 
     def _said(self, phrase_key: str, language: str) -> Answer:
         return Answer([Reply(self.phrases.get(phrase_key, language))], language)

@@ -9,6 +9,7 @@ printable card, and the arrivals they bring, counted without anyone's identity.
 | `qr.py` | the links' QR codes, PNG and SVG (segno) |
 | `card.py` | the printable A5 card: QR, the assistant's name, three published safety messages |
 | `arrivals.py` | at the channels' edge: a message carrying a code counted, the code taken out |
+| `forward.py` | "Share this": the last answer's forwardable text and the assistant's link |
 | `events.py` | insights' day counters and unanswered texts, written with the conversation |
 | `insights.py` | the insights' figures, small-cell suppression ("<5", "*"), their CSV |
 | `charts.py` | the insights' bar charts as SVG drawn on the server |

@@ -34,6 +34,7 @@ from bot.pipeline.rate_limit import RateLimit
 from bot.pipeline.self_check import load_self_check
 from bot.places import load_gazetteer
 from bot.safety.documents import SafetyRules
+from bot.sharing.forward import Sharing
 from bot.store import sealed
 from bot.store.db import reader_factory, session_factory
 from bot.tracker_store import TrackerEvents
@@ -116,6 +117,7 @@ class Services:
                 words=load_deletion_words(settings.translations_dir),
                 erase=partial(erase_person, words.sessions, tracker_events(settings)),
             ),
+            sharing=Sharing.build(settings, words.readers, words.phrases, words.languages),
             rate_limit=RateLimit.from_settings(settings),
         )
         outbox = OutboxWorker(words.sessions, clock)

@@ -24,12 +24,14 @@ from starlette.requests import Request
 from bot.channels.telegram import render as telegram
 from bot.channels.webchat import render as webchat
 from bot.channels.whatsapp import render as whatsapp
-from bot.content.schema import BODY_MAX_CHARS, sent_length
+from bot.content import lookup
+from bot.content.schema import BODY_MAX_CHARS, SHARE_MAX_CHARS, sent_length, share_problem
 from bot.languages import LanguageTable
 from bot.nlg import SAFETY_TOPICS, ResponseGenerator
 from bot.phrases import Phrasebook
 from bot.places import Gazetteer
 from bot.replies import Reply
+from bot.sharing.forward import LINK_PHRASE, LINK_PLACEHOLDER, WHATSAPP, AssistantLinks, forwardable
 from bot.store.models import ContentItem, ContentSource, ContentVariant
 from bot.workspace import truth
 from bot.workspace.items import gazetteer
@@ -72,6 +74,11 @@ class Preview:
     channels: list[ChannelPreview]
     sent_length: int  # body + first source line, as bot/content/schema.py counts it
     content_limit: int = BODY_MAX_CHARS
+    # "Share this": the forwardable message as it is sent (text and link line), if any.
+    share: Part | None = None
+    share_length: int = 0  # the share text alone, as bot/content/schema.py counts it
+    share_limit: int = SHARE_MAX_CHARS
+    share_problem: str | None = None  # why it could not be sent as it is (lines, stars)
 
     @property
     def too_long(self) -> bool:
@@ -86,6 +93,7 @@ class Draft:
     body: str
     options: Sequence[dict[str, str]]
     sources: Sequence[dict[str, str]]
+    share_text: str | None = None  # the forwardable version ("Share this"), if any
 
 
 class Previewer:
@@ -97,8 +105,11 @@ class Previewer:
         languages: LanguageTable,
         gazetteer: Gazetteer,
         whatsapp_templates: dict[str, str],
+        links: AssistantLinks | None = None,
     ) -> None:
         self._phrases = phrases
+        self._languages = languages
+        self._links = links or AssistantLinks()
         # The generator's store sessions are never opened here: the card is composed from the
         # draft, and the one lookup a safety card needs goes through the page's session.
         never_used: sessionmaker[Session] = sessionmaker()
@@ -123,10 +134,18 @@ class Previewer:
         )
         # ResponseGenerator composes a card from a variant in these two steps (its `_card` and
         # `_words`); calling them keeps the preview identical to what is sent.
-        card = self._generator._topic_reply(variant, language, item.topic_name)
+        shared = bool(draft.share_text) or self._shared_elsewhere(session, item, language)
+        card = self._generator._topic_reply(variant, language, item.topic_name, shared=shared)
         if card.topic in SAFETY_TOPICS:
             card = self._generator._safety(session, card, language, item.country)
         return card
+
+    def _shared_elsewhere(self, session: Session, item: ContentItem, language: str) -> bool:
+        """Another text gives this card its "Share this" (the general item's, for a country's
+        card: bot/sharing/forward.py), whatever this draft says."""
+        order = self._languages.fallback_order(language)
+        found = lookup.find_variant(session, item.topic_name, order, item.country, shared=True)
+        return found is not None and (found.item_id, found.language) != (item.id, language)
 
     def preview(self, session: Session, item: ContentItem, language: str, draft: Draft) -> Preview:
         reply = self.reply(session, item, language, draft)
@@ -139,7 +158,27 @@ class Previewer:
                 _on_webchat(reply, facts),
             ],
             sent_length=sent_length(draft.body, first["title"], first["url"]),
+            **self._share(draft, language),
         )
+
+    def _share(self, draft: Draft, language: str) -> dict[str, Any]:
+        """The forwardable message as a person on WhatsApp gets it after "Share this": the
+        share text, then the link line of this language (none while WHATSAPP_NUMBER and
+        TELEGRAM_BOT_USERNAME are unset, as for people)."""
+        if not draft.share_text:
+            return {}
+        link = self._links.link(self._phrases, language, WHATSAPP)
+        line = None
+        if link is not None:
+            line = self._phrases.get(LINK_PHRASE, language).replace(LINK_PLACEHOLDER, link)
+        # As WhatsApp's renderer sends it ("- " bullets become "• "): the share text is plain.
+        sent = self._whatsapp.render([Reply(forwardable(draft.share_text, line))], "")
+        message = "\n\n".join(payload["body"] for payload in sent if "body" in payload)
+        return {
+            "share": Part(truth.highlight(message), len(message), whatsapp.BODY_LIMIT),
+            "share_length": len(draft.share_text.strip()),
+            "share_problem": share_problem(draft.share_text),
+        }
 
     def _on_whatsapp(self, reply: Reply, language: str) -> ChannelPreview:
         hint = self._phrases.get(whatsapp.OPTIONS_HINT_PHRASE, language)
@@ -216,5 +255,6 @@ def previewer_for(request: Request) -> Previewer:
             workspace.languages,
             gazetteer(settings.gazetteer_path),
             dict(templates),
+            AssistantLinks.from_settings(settings),
         )
     return state.previewer

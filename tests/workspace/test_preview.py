@@ -175,10 +175,10 @@ def test_whatsapp_buttons_sent_as_a_content_template_are_shown_as_buttons(
     phrases = Phrasebook(REPO_ROOT / "translations", languages)
     places = load_gazetteer(REPO_ROOT / "content" / "places" / "gazetteer.yml")
     with_templates = Previewer(phrases, languages, places, {"quick-reply:3": "HX0001"})
-    options = [{"title": "Ijans", "payload": "/emergency"}]
     with ws.sessions() as session:
-        draft = Draft("Trafik moun", "Rele *911*.", options, [SOURCE])
+        draft = Draft("Trafik moun", "Rele *911*.", [], [SOURCE])
         whatsapp = with_templates.preview(session, _item(ws, session), "ht", draft).channels[0]
     assert [part.limit for part in whatsapp.parts] == [TEMPLATE_BODY_LIMIT]
-    assert whatsapp.buttons == ["Ijans", "Tcheke yon travay", "Pale ak yon moun"]
+    # The self-check, a person and "Share this" (the general item's Kreyòl share text).
+    assert whatsapp.buttons == ["Tcheke yon travay", "Pale ak yon moun", "Pataje sa a"]
     assert whatsapp.note is None

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 from bot.content.io import ContentError, dump_topic, load_topic_file, topic_to_doc
 from bot.content.schema import (
     BODY_MAX_CHARS,
+    SHARE_MAX_CHARS,
     TITLE_MAX_CHARS,
     ItemDoc,
     TopicDoc,
@@ -61,8 +62,11 @@ from bot.workspace.items import gazetteer
 from bot.workspace.permissions import Action, allowed
 from bot.workspace.transfer import TransferError, Unit, from_po, from_xliff, plan, to_po, to_xliff
 
-FIELDS = ("title", "body")  # what a translator translates; buttons and sources stay
-MAX_LENGTH = {"title": TITLE_MAX_CHARS, "body": BODY_MAX_CHARS}
+# What a translator translates; buttons and sources stay. The forwardable text ("Share this")
+# travels only for items whose source language has one.
+FIELDS = ("title", "body", "share_text")
+OPTIONAL_FIELDS = frozenset({"share_text"})
+MAX_LENGTH = {"title": TITLE_MAX_CHARS, "body": BODY_MAX_CHARS, "share_text": SHARE_MAX_CHARS}
 EVERYWHERE = "*"  # the country part of a key for the general item
 UPLOAD_MAX_BYTES = 2 * 1024 * 1024
 # A zip of content files: the seed is ~30 files and 1 MB; far more is a mistake or a bomb.
@@ -135,11 +139,13 @@ def translation_units(
         target = _variant(item, language)
         note = f"Topic {item.topic_name}, {name(item.country)}."
         for field_name in FIELDS:
+            if field_name in OPTIONAL_FIELDS and not getattr(source, field_name):
+                continue
             units.append(
                 Unit(
                     key=unit_key(item.topic_name, item.country, field_name),
                     source=getattr(source, field_name),
-                    target=getattr(target, field_name) if target is not None else "",
+                    target=(getattr(target, field_name) or "") if target is not None else "",
                     note=note,
                     max_length=MAX_LENGTH[field_name],
                     outdated=item.id in outdated,
@@ -207,6 +213,7 @@ class Texts:
     body: str
     options: list[dict[str, str]] = field(default_factory=list)
     sources: list[dict[str, str]] = field(default_factory=list)
+    share_text: str | None = None  # the forwardable version ("Share this"), if any
 
 
 @dataclass(frozen=True)
@@ -233,7 +240,7 @@ class Change:
     @property
     def fields(self) -> list[str]:
         """The parts that differ from today's text: title, body, options, sources."""
-        names = ("title", "body", "options", "sources")
+        names = ("title", "body", "share_text", "options", "sources")
         if self.before is None:
             return [name for name in names if getattr(self.after, name)]
         return [name for name in names if getattr(self.before, name) != getattr(self.after, name)]
@@ -296,6 +303,7 @@ def _texts_of_variant(variant: ContentVariant) -> Texts:
         body=variant.body,
         options=[dict(option) for option in variant.options],
         sources=[{"title": s.title, "url": s.url} for s in variant.sources],
+        share_text=variant.share_text,
     )
 
 
@@ -305,6 +313,7 @@ def _texts_of_revision(revision: ContentRevision) -> Texts:
         body=revision.body,
         options=[dict(option) for option in revision.options],
         sources=[dict(source) for source in revision.sources],
+        share_text=revision.share_text,
     )
 
 
@@ -314,6 +323,7 @@ def _texts_of_doc(doc: VariantDoc) -> Texts:
         body=doc.body,
         options=[option.model_dump() for option in doc.options],
         sources=[source.model_dump() for source in doc.sources],
+        share_text=doc.share_text,
     )
 
 
@@ -363,7 +373,7 @@ def _text_problems(where: str, texts: Texts) -> list[str]:
     try:
         VariantDoc.model_validate(
             {"title": texts.title, "body": texts.body, "options": texts.options,
-             "sources": texts.sources}
+             "sources": texts.sources, "share_text": texts.share_text or None}
         )  # fmt: skip
     except ValidationError as error:
         return _validation_problems(where, error)
@@ -483,7 +493,7 @@ def _translated_change(
         source = _variant(item, languages.default)  # units exist only where it does
         base = Texts("", "")
         if source is not None:
-            base = replace(_texts_of_variant(source), title="", body="")
+            base = replace(_texts_of_variant(source), title="", body="", share_text=None)
     after = replace(base, **edited)
     if _already_waiting(head, after):
         return None
@@ -742,6 +752,7 @@ def apply(
             sources=change.after.sources,
             note=note,
             now=now,
+            share_text=change.after.share_text,
         )
         revisions.submit(session, account, revision, now)
         touched.add(item.id)

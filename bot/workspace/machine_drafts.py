@@ -82,6 +82,9 @@ def draft(
     terms = organisation_glossary(account)
     title = translator.translate(source.title, source.language, target, terms)
     body = translator.translate(source.body, source.language, target, terms)
+    share = None  # the forwardable text ("Share this") is drafted with the rest, if there is one
+    if source.share_text:
+        share = translator.translate(source.share_text, source.language, target, terms).text
     return revisions.save_machine_draft(
         session,
         account,
@@ -98,6 +101,7 @@ def draft(
             for o in source.options
         ],
         sources=[{"title": s.title, "url": s.url} for s in source.sources],
+        share_text=share,
         machine=Machine(body.engine, body.model, body.version),
         source_language=source.language,
         now=now,

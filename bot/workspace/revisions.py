@@ -102,7 +102,7 @@ class NumbersDiffer(WorkflowError):
 class DiffLine:
     """One line of a comparison between two versions, as the review screen shows it."""
 
-    field: Literal["title", "body", "sources"]
+    field: Literal["title", "body", "share_text", "sources"]
     kind: Literal["equal", "added", "removed"]
     text: str
 
@@ -115,6 +115,8 @@ class _Texts:
     body: str
     options: list[dict[str, str]]
     sources: list[dict[str, str]]
+    # The forwardable version ("Share this", issue 18): reviewed and published with the body.
+    share_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,12 +206,14 @@ def history(session: Session, item_id: int, language: str) -> list[ContentRevisi
 
 
 def diff(a: ContentRevision, b: ContentRevision) -> list[DiffLine]:
-    """What changed from `a` (the older) to `b`, line by line, title, body and sources.
+    """What changed from `a` (the older) to `b`, line by line, title, body, the forwardable
+    text and sources.
 
     Sources are compared too: a changed web address is exactly what a reviewer must see."""
     return [
         *_diff_field("title", a.title, b.title),
         *_diff_field("body", a.body, b.body),
+        *_diff_field("share_text", a.share_text or "", b.share_text or ""),
         *_diff_field("sources", _source_lines(a.sources), _source_lines(b.sources)),
     ]
 
@@ -251,6 +255,7 @@ def ensure_baseline(session: Session, item: ContentItem) -> list[ContentRevision
             title=variant.title,
             body=variant.body,
             options=list(variant.options),
+            share_text=variant.share_text,
             sources=[{"title": s.title, "url": s.url} for s in variant.sources],
             status=_BASELINE_STATUS.get(variant.review_status, RevisionStatus.PUBLISHED).value,
             note=IMPORTED_NOTE,
@@ -277,6 +282,7 @@ def save_draft(
     sources: Sequence[dict[str, str]],
     note: str | None,
     now: dt.datetime,
+    share_text: str | None = None,
 ) -> ContentRevision:
     """Save a new version as the draft head. `base_number` is the version the editor opened
     (None for a language with no text yet): if somebody saved since, `EditConflict`.
@@ -284,7 +290,7 @@ def save_draft(
     `languages.default` is the source language: writing it needs EDIT_SOURCE, any other
     language TRANSLATE. A draft may still lack sources; `submit` requires them."""
     _authorise(account, _edit_action(language, languages), item)
-    texts = _checked(title, body, options, sources, require_sources=False)
+    texts = _checked(title, body, options, sources, require_sources=False, share_text=share_text)
     revision = _new_draft(
         session,
         account,
@@ -313,7 +319,13 @@ def submit(session: Session, account: Account, revision: ContentRevision, now: d
             "this is a machine draft nobody has read yet: open it in the editor, correct it "
             "and save it, then send it for review"
         )
-    _checked(revision.title, revision.body, revision.options, revision.sources)
+    _checked(
+        revision.title,
+        revision.body,
+        revision.options,
+        revision.sources,
+        share_text=revision.share_text,
+    )
     revision.status = RevisionStatus.IN_REVIEW.value
     audit.record(session, account, "submit", _target(revision), now=now)
 
@@ -411,7 +423,12 @@ def restore(
     _authorise(account, Action.RESTORE, item)
     _authorise(account, _edit_action(revision.language, languages), item)
     texts = _checked(
-        revision.title, revision.body, revision.options, revision.sources, require_sources=False
+        revision.title,
+        revision.body,
+        revision.options,
+        revision.sources,
+        require_sources=False,
+        share_text=revision.share_text,
     )
     current = head(session, item.id, revision.language)
     restored = _new_draft(
@@ -445,6 +462,7 @@ def save_machine_draft(
     machine: Machine,
     source_language: str,
     now: dt.datetime,
+    share_text: str | None = None,
 ) -> ContentRevision:
     """Save a machine translation as the draft head of a language (issue 17, item 3).
 
@@ -454,7 +472,7 @@ def save_machine_draft(
     _authorise(account, _edit_action(language, languages), item)
     if language == languages.default:
         raise WrongState("the source language is written by a person, not drafted by a machine")
-    texts = _checked(title, body, options, sources, require_sources=False)
+    texts = _checked(title, body, options, sources, require_sources=False, share_text=share_text)
     current = head(session, item.id, language)
     if (
         current is not None
@@ -604,6 +622,7 @@ def _new_draft(
         title=texts.title,
         body=texts.body,
         options=texts.options,
+        share_text=texts.share_text,
         sources=texts.sources,
         status=RevisionStatus.DRAFT.value,
         source_number=source_number,
@@ -637,10 +656,19 @@ def _checked(
     sources: Sequence[dict[str, str]],
     *,
     require_sources: bool = True,
+    share_text: str | None = None,
 ) -> _Texts:
     """The limits of YAML content (VariantDoc), so that the workspace and the files cannot
-    disagree. A draft may lack sources (the editor is still looking); a text for review not."""
-    data = {"title": title, "body": body, "options": list(options), "sources": list(sources)}
+    disagree. A draft may lack sources (the editor is still looking); a text for review not.
+    An empty forwardable text is no forwardable text (None): that answer offers no sharing."""
+    share_text = share_text.strip() if share_text and share_text.strip() else None
+    data = {
+        "title": title,
+        "body": body,
+        "options": list(options),
+        "sources": list(sources),
+        "share_text": share_text,
+    }
     try:
         VariantDoc.model_validate(data)
     except ValidationError as error:
@@ -656,6 +684,7 @@ def _checked(
         body=body,
         options=[dict(option) for option in options],
         sources=[dict(source) for source in sources],
+        share_text=share_text,
     )
 
 
@@ -694,7 +723,7 @@ def _where(loc: tuple[int | str, ...]) -> str:
         elif position + 1 < len(loc) and isinstance(loc[position + 1], int):
             words.append(part.removesuffix("s"))
         else:
-            words.append(part)
+            words.append(part.replace("_", " "))  # "share_text" -> "share text"
     return " ".join(words)
 
 
@@ -745,6 +774,7 @@ def _copy_to_variant(item: ContentItem, revision: ContentRevision, now: dt.datet
     variant.title = revision.title
     variant.body = revision.body
     variant.options = list(revision.options)
+    variant.share_text = revision.share_text
     variant.review_status = ReviewStatus.PUBLISHED.value
     variant.last_reviewed = now.date()
     variant.version = revision.number
@@ -778,7 +808,7 @@ def _source_lines(sources: list[dict[str, str]]) -> str:
 
 
 def _diff_field(
-    field: Literal["title", "body", "sources"], old: str, new: str
+    field: Literal["title", "body", "share_text", "sources"], old: str, new: str
 ) -> Iterator[DiffLine]:
     old_lines, new_lines = old.splitlines(), new.splitlines()
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)

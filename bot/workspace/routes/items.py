@@ -30,7 +30,13 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from bot.content.schema import MAX_OPTIONS, OPTION_TITLE_MAX_CHARS, TITLE_MAX_CHARS
+from bot.content.schema import (
+    MAX_OPTIONS,
+    OPTION_TITLE_MAX_CHARS,
+    SHARE_MAX_CHARS,
+    SHARE_MAX_LINES,
+    TITLE_MAX_CHARS,
+)
 from bot.store.models import ContentItem, ContentRevision, ContentVariant, RevisionStatus
 from bot.translation import PairUnavailable, SpanLost
 from bot.workspace import audit, dashboard, items, machine_drafts, revisions, truth
@@ -94,6 +100,8 @@ def _unix_lines(text: str | None) -> str | None:
 class EditForm(CsrfForm):
     title = StringField(N_("Title"))
     body = TextAreaField(N_("Text"), filters=[_unix_lines])
+    # "Share this" (issue 18, item 3): the short forwardable version, reviewed with the body.
+    share_text = TextAreaField(N_("Share text"), filters=[_unix_lines])
     options = FieldList(FormField(OptionRow), max_entries=MAX_OPTIONS)
     sources = FieldList(FormField(SourceRow), min_entries=SOURCE_ROWS, max_entries=MOST_SOURCE_ROWS)
     note = TextAreaField(
@@ -613,6 +621,7 @@ def _texts_of(text: ContentRevision | ContentVariant) -> dict[str, Any]:
     return {
         "title": text.title,
         "body": text.body,
+        "share_text": text.share_text or "",
         "options": [dict(option) for option in text.options],
         "sources": sources,
     }
@@ -626,7 +635,7 @@ def _starting_text(visit: Visit, row: items.ItemRow, language: str) -> dict[str,
         return _texts_of(text)
     source = _source_text(visit, row)
     options = [dict(option) for option in source.options] if source is not None else []
-    return {"title": "", "body": "", "options": options, "sources": []}
+    return {"title": "", "body": "", "share_text": "", "options": options, "sources": []}
 
 
 def _source_text(visit: Visit, row: items.ItemRow) -> ContentRevision | ContentVariant | None:
@@ -659,6 +668,7 @@ def _draft_of(form: EditForm, row: items.ItemRow) -> Draft:
         body=form.body.data or "",
         options=options,
         sources=sources,
+        share_text=(form.share_text.data or "").strip() or None,
     )
 
 
@@ -701,6 +711,8 @@ def _editor(
         preview=preview,
         title_max=TITLE_MAX_CHARS,
         option_max=OPTION_TITLE_MAX_CHARS,
+        share_max=SHARE_MAX_CHARS,
+        share_lines=SHARE_MAX_LINES,
         **context,
     )
 
@@ -750,6 +762,7 @@ async def save(request: Request, visit: VisitDep, item_id: int, language: str) -
             sources=draft.sources,
             note=form.note.data,
             now=now,
+            share_text=draft.share_text,
         )
         if action == "submit":
             revisions.submit(visit.db, visit.account, revision, now)
@@ -789,7 +802,10 @@ def _differences(theirs: ContentRevision, draft: Draft) -> list[revisions.DiffLi
     """The lines that differ between their saved version and this person's text, so that the
     conflict page says what each of them wrote without making anyone compare by eye."""
     yours = ContentRevision(  # transient: compared, never added to the session
-        title=draft.title, body=draft.body, sources=[dict(source) for source in draft.sources]
+        title=draft.title,
+        body=draft.body,
+        share_text=draft.share_text,
+        sources=[dict(source) for source in draft.sources],
     )
     return [line for line in revisions.diff(theirs, yours) if line.kind != "equal"]
 

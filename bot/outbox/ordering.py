@@ -126,6 +126,7 @@ class RedisLocks:
         self._take = client.register_script(_TAKE)
         self._first = client.register_script(_FIRST)
         self._fallback = InProcessLocks()
+        self._keepers: set[asyncio.Task[None]] = set()  # one per turn held in this process
 
     @classmethod
     def from_url(cls, url: str, lease_seconds: float) -> RedisLocks:
@@ -143,10 +144,29 @@ class RedisLocks:
             async with self._fallback.hold(key):
                 yield
             return
+        keeper = asyncio.create_task(self._keep(keys, ticket, lock))
+        self._keepers.add(keeper)
         try:
             yield
         finally:
+            keeper.cancel()
+            self._keepers.discard(keeper)
             await self._leave(keys, ticket, lock)
+
+    async def _keep(self, keys: _Keys, ticket: int, lock: Lock) -> None:
+        """While this turn runs, push its lease on, a third of it at a time. Under load one
+        turn (a slow Rasa, a busy store) can outlast any fixed lease, and the person's next
+        message would then start beside it and overtake it; a killed worker stops renewing,
+        so its turn still ends within one lease."""
+        args = [ticket, self._lease_ms, self._idle_ms]
+        while True:
+            await asyncio.sleep(self._lease_ms / 3000)
+            try:
+                await self._first(keys=[keys.queue, keys.deadlines], args=args)
+                await lock.reacquire()
+            except (RedisError, LockError) as error:
+                log.warning("a person's turn could not be renewed (%s)", type(error).__name__)
+                return
 
     async def _turn(self, keys: _Keys) -> tuple[int, Lock]:
         """Wait for this message's turn, then take the lock."""

@@ -75,7 +75,9 @@ def test_a_killed_workers_turn_runs_out(fresh_redis):
     async def run() -> None:
         dead = RedisLocks.from_url(fresh_redis, 0.5)
         holding = dead.hold("pseudonym-b")
-        await holding.__aenter__()  # and never leaves: the process is gone
+        await holding.__aenter__()  # and never leaves: the process is gone,
+        for keeper in dead._keepers:  # so nothing renews its turn any more
+            keeper.cancel()
         alive = RedisLocks.from_url(fresh_redis, 0.5)
         async with alive.hold("pseudonym-b"):
             pass
@@ -84,6 +86,36 @@ def test_a_killed_workers_turn_runs_out(fresh_redis):
         await alive.close()
 
     asyncio.run(asyncio.wait_for(run(), 20))
+
+
+def test_a_turn_longer_than_the_lease_is_not_overtaken(fresh_redis):
+    """A slow turn (Rasa under load) outlasting the lease keeps the person's turn while its
+    worker is alive: the next message waits for it instead of starting beside it."""
+
+    async def run() -> list[str]:
+        first, second = (RedisLocks.from_url(fresh_redis, 0.3) for _ in range(2))
+        probe = redis.asyncio.Redis.from_url(fresh_redis)
+        events: list[str] = []
+
+        async def slow() -> None:
+            async with first.hold("pseudonym-d"):
+                events.append("slow starts")
+                await asyncio.sleep(1.5)  # five leases
+                events.append("slow ends")
+
+        async def next_message() -> None:
+            async with second.hold("pseudonym-d"):
+                events.append("next starts")
+
+        slow_task = asyncio.create_task(slow())
+        await _ticket_taken(probe, "pseudonym-d", 1)
+        await asyncio.gather(slow_task, next_message())
+        for client in (first, second):
+            await client.close()
+        await probe.aclose()
+        return events
+
+    assert asyncio.run(asyncio.wait_for(run(), 20)) == ["slow starts", "slow ends", "next starts"]
 
 
 def test_without_redis_messages_are_still_answered(caplog):

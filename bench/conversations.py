@@ -208,6 +208,8 @@ class Verdict:
     out_of_order: int = 0  # people
     other: int = 0
     lost_people: list[int] = field(default_factory=list)
+    # For reading afterwards: what a few people with a wrong verdict expected and received.
+    samples: list[dict[str, object]] = field(default_factory=list)
 
     def add(self, person: Person, expected: list[str], received: list[str]) -> None:
         self.people += 1
@@ -224,5 +226,15 @@ class Verdict:
             if body in want and body not in seen:
                 seen.add(body)
                 firsts.append(body)
-        if firsts != [body for body in dict.fromkeys(expected) if body in seen]:
+        wrong_order = firsts != [body for body in dict.fromkeys(expected) if body in seen]
+        if wrong_order:
             self.out_of_order += 1
+        if (lost or wrong_order or len(received) != len(expected)) and len(self.samples) < 12:
+            self.samples.append(
+                {
+                    "person": person.number,
+                    "language": person.language,
+                    "expected": [body[:70] for body in expected],
+                    "received": [body[:70] for body in received],
+                }
+            )

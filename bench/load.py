@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -229,10 +230,13 @@ def main() -> int:
     parser.add_argument("--patience", type=float, default=60.0, help="wait per turn (s)")
     parser.add_argument("--drain", type=float, default=180.0, help="wait for retries (s)")
     parser.add_argument("--output", type=Path, default=REPORT, help="the report to append to")
+    parser.add_argument("--samples", type=Path, help="JSON: a few wrong verdicts in full")
     parser.add_argument("--no-report", action="store_true", help="print only, write nothing")
     args = parser.parse_args()
     result = run(args)
     text = report(result, args)
+    if args.samples:
+        args.samples.write_text(json.dumps(result.verdict.samples, ensure_ascii=False, indent=1))
     print(text, flush=True)
     if not args.no_report:
         with args.output.open("a", encoding="utf-8") as out:

@@ -121,6 +121,15 @@ class _Turn:
         return self.flow == SELF_CHECK_FLOW
 
 
+def _forget_what_it_showed(changes: Changes) -> None:
+    """A held message is read again from the start when it is answered; the place or language
+    it showed, kept now, would colour the person's older held messages, answered before it
+    ("my children" answered with the Mexico that a later message named)."""
+    changes.country = None
+    if changes.language_source != CHOSEN:  # a deep link's choice stays: it is not re-read
+        changes.language = None
+
+
 @dataclass
 class Pipeline:
     sessions: sessionmaker[Session]
@@ -196,6 +205,8 @@ class Pipeline:
             answer = await self._respond(text, inbound, turn, now)
             if not (answer.held or answer.slowed):  # a held "2" must still mean the option
                 self._remember_answer(answer, changes, now)
+            if answer.held:
+                _forget_what_it_showed(changes)
         answer = self._first_contact(answer, memory, changes)
         facts = events.facts_of(  # the insights' counters, without the person (issue 18)
             answer,

@@ -184,7 +184,7 @@ def report(result: Result, args: argparse.Namespace) -> str:
     p95, rasa_p95 = percentile(result.latencies, 0.95), percentile(result.rasa_latencies, 0.95)
     turns = len(result.latencies)
     lines = [
-        f"### {result.target}: {result.people} people x 6 turns, "
+        f"#### {result.target}: {result.people} people x 6 turns, "
         f"{result.fail_share:.0%} of sends failing, "
         f"{'with kills' if result.faults else 'no kills'}",
         "",

@@ -34,7 +34,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.integration.conftest import running_stack  # noqa: E402
+from tests.integration.conftest import TWILIO_TEST_TOKEN, running_stack  # noqa: E402
 from tests.whatsapp_helpers import message_form, signature  # noqa: E402
 
 try:
@@ -187,18 +187,32 @@ def peak_memory_mib(pid: int) -> float:
     return float("nan")
 
 
+def _started(folder: Path, production: bool):  # noqa: ANN202 - either context manager
+    """The integration tests' embedded stack, or `make stack`'s shape (bench/targets.py):
+    PostgreSQL, Redis, 3 gateway workers, 2 Rasa; both hold `.stack`."""
+    if not production:
+        return running_stack(folder)
+    from bench.targets import production as production_stack
+
+    folder.chmod(0o711)  # the postgres user walks through it to its own folder
+    return production_stack(folder, {"TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN}, workers=3, rasa=2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200, help="per row (default 200)")
     parser.add_argument("--concurrency", type=int, default=8, help="senders at once (default 8)")
     parser.add_argument("--output", type=Path, default=REPORT, help="the report to write")
     parser.add_argument("--label", default="", help='shown in the heading, e.g. "before"')
+    parser.add_argument(
+        "--stack", action="store_true", help="PostgreSQL, Redis, 3 gateway workers, 2 Rasa"
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]
     # The integration tests' stack: the same seed content, settings and Twilio test token.
     with (
         tempfile.TemporaryDirectory(prefix="channel-bench-") as tmp,
-        running_stack(Path(tmp)) as running,
+        _started(Path(tmp), args.stack) as running,
     ):
         stack = running.stack
         webhook = whatsapp_webhook(stack.ports.url(stack.ports.gateway, "/webhooks/whatsapp"))

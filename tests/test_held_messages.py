@@ -171,3 +171,21 @@ def test_a_later_held_message_does_not_lend_its_place_to_an_earlier_one(settings
     first, second = rasa.calls
     assert "country" not in first["metadata"]
     assert second["metadata"]["country"] == "MX"
+
+
+def test_what_the_gateway_could_answer_alone_still_waits_behind_a_held_message(
+    settings, rasa, telegram
+):
+    """ "share" needs no Rasa, but answered at once it would overtake the held question
+    before it (bench/load.py found "no" answered in the context of two turns earlier)."""
+    chat = new_chat()
+    with gateway(settings) as client:
+        for text in ("where can I sleep tonight", "share"):
+            client.post("/webhooks/telegram", json=text_update(chat, text), headers=HEADERS)
+        [note] = sent_texts(telegram, 1)
+        assert "kept your message" in note
+        assert held_count(client) == 2
+        rasa.up = True
+        texts = sent_texts(telegram, 3)
+    assert texts[1] == "Answer to where can i sleep tonight"
+    assert "Answer to" not in texts[2]  # the gateway's own answer to "share", after it

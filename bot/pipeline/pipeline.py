@@ -396,6 +396,15 @@ class Pipeline:
 
     # --- understanding ---------------------------------------------------------------------
 
+    def _waits_behind_held(self, text: str, prose: bool, turn: _Turn) -> bool:
+        """Older messages of this person wait for Rasa: this one waits behind them even when
+        the gateway could answer it alone ("no" to an offer, "share this"); answered first,
+        it would overtake them and answer the wrong context. Not an emergency (asked before
+        this), not inside one, not a child alone: those are answered now."""
+        if not (turn.can_hold and turn.behind_held) or turn.in_emergency:
+            return False
+        return not (prose and self.rules.children_alone.match(text))
+
     async def _understand(self, text: str, turn: _Turn) -> Answer:
         memory, changes = turn.memory, turn.changes
         text = text.strip()[:MAX_MESSAGE_CHARS]
@@ -414,6 +423,8 @@ class Pipeline:
             # Before the language: an emergency in Spanish gets the numbers, not a menu.
             self._detect(text, detection, turn)
             return self._emergency_answer(turn, emergency)
+        if self._waits_behind_held(text, prose, turn):
+            return Answer([], self._language(memory, changes), held=True)
         if turn.in_self_check:
             return self._self_check_step(text, turn)
         if prose and self.rules.children_alone.match(text):

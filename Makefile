@@ -16,7 +16,7 @@ APP_READY := $(VENV)/.installed
 RASA_READY := $(RASA_VENV)/.installed
 PY := $(VENV)/bin/python
 
-.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs phrases servers stack
+.PHONY: help install model demo test lint validate clean eval langid-bench channel-bench browser catalogs phrases servers stack bench
 
 help:
 	@echo "make demo   - install what is missing, load content, train if needed, run everything"
@@ -108,6 +108,13 @@ clean:
 langid-bench: $(APP_READY)
 	$(PY) -m pip install --quiet -r requirements-eval.txt
 	$(PY) scripts/langid_benchmark.py
+
+# Load and fault bench (bench/load.py), appended to docs/benchmarks.md: the stack under faults,
+# then the latency comparison with Rasa alone on the stack and on the embedded default.
+bench: model servers
+	$(PY) -m bench.load --target stack --people 200 --spread 120 --fail-share 0.1 --kill
+	$(PY) -m bench.load --target stack --people 200 --spread 120
+	$(PY) -m bench.load --target embedded --people 200 --spread 120
 
 # WhatsApp webhook latency and throughput against the real stack: docs/channels-benchmark.md.
 channel-bench: model

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,13 +137,21 @@ async def _load(args: argparse.Namespace, target: targets.Target, inbox) -> Resu
 
 
 async def _drain(inbox, crowd: list[Person], expected: dict, most: float) -> None:
-    """Give retries (backoff up to a minute) time to land before judging."""
+    """Give retries (backoff up to minutes) and held messages time to land before judging:
+    until every person has every expected message (not merely as many messages: a note
+    counts too), or `most` seconds."""
+
+    def complete(person: Person) -> bool:
+        got = Counter(d.body for d in inbox.received(person.address))
+        want = Counter(expected[person.language].bodies)
+        return all(got[body] >= n for body, n in want.items())
+
     deadline = time.monotonic() + most
     while time.monotonic() < deadline:
-        if all(len(inbox.received(p.address)) >= len(expected[p.language].bodies) for p in crowd):
+        if all(complete(person) for person in crowd):
             await asyncio.sleep(3.0)  # a late duplicate would come now
             return
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
 
 
 def run(args: argparse.Namespace) -> Result:

@@ -6,24 +6,19 @@ width go to docs/img/workspace/."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from bot.config import Settings
 from bot.languages import LanguageTable
 from bot.outbox import queue
 from bot.store.db import session_scope, upgrade
 from bot.workspace.accounts import create_account, create_organisation
-from bot.workspace.pages import PREFIX
-from bot.workspace.web import create_workspace
-from tests.integration.test_machine_draft_screens import _free_port, browser  # noqa: F401
+from tests.integration.test_machine_draft_screens import browser  # noqa: F401
 from tests.integration.test_partner_workspace import DESKTOP, PHONE, SHOTS
+from tests.integration.workspace_server import serve_workspace
 
 PASSWORD = "a long test password"
 PHONE_NUMBER = "whatsapp:+50937005555"
@@ -59,17 +54,8 @@ def served(tmp_path: Path, languages: LanguageTable) -> Iterator[str]:
         create_account(session, organisation, "admin-1", "admin", PASSWORD)
     _dead_letters(url)
     settings = Settings(database_url=url, pseudonym_key="test-key-not-secret")
-    root = FastAPI()
-    root.mount(PREFIX, create_workspace(settings, languages, lambda: dt.datetime.now(dt.UTC)))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://localhost:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_workspace(settings, languages) as base:
+        yield base
 
 
 def test_an_admin_reads_what_was_not_delivered(served, browser) -> None:  # noqa: ANN001, F811

@@ -6,16 +6,11 @@ Screenshots at phone and desktop width go to docs/img/workspace/."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from bot import phrase_catalogs
 from bot.config import REPO_ROOT, Settings
@@ -23,10 +18,9 @@ from bot.languages import LanguageTable, load_languages
 from bot.phrases import Phrasebook
 from bot.store.db import session_scope, upgrade
 from bot.workspace.accounts import create_account, create_organisation
-from bot.workspace.pages import PREFIX
-from bot.workspace.web import create_workspace
-from tests.integration.test_machine_draft_screens import _free_port, browser  # noqa: F401
+from tests.integration.test_machine_draft_screens import browser  # noqa: F401
 from tests.integration.test_partner_workspace import DESKTOP, PHONE, SHOTS
+from tests.integration.workspace_server import serve_workspace
 
 PASSWORD = "a long test password"
 NEW_ENGLISH = "Take care. Write to me any time, day or night; type menu to see the topics."
@@ -51,17 +45,8 @@ def served(tmp_path: Path, languages: LanguageTable) -> Iterator[tuple[str, Path
             session, "Lakay Panama", countries=["PA"], languages=["ht", "fr", "en"]
         )
         create_account(session, organisation, "translator-1", "translator", PASSWORD)
-    root = FastAPI()
-    root.mount(PREFIX, create_workspace(settings, languages, lambda: dt.datetime.now(dt.UTC)))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://localhost:{port}", translations
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_workspace(settings, languages) as base:
+        yield base, translations
 
 
 def _screens(page, name: str) -> None:  # noqa: ANN001 - a Playwright Page

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bot.stack import die_with_parent, free_port
+from bot.stack import die_with_parent, finish_group, free_port
 
 POSTGRES_BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "redis-server")
@@ -102,14 +102,7 @@ class _Process:
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(process.pid, self.stop_signal)
-        try:
-            process.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        finish_group(process, STOP_GRACE_SECONDS)
 
     def __enter__(self):  # noqa: ANN204 - the subclass itself
         self.start()

@@ -43,6 +43,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def finish_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """After a stop signal: wait up to `timeout` for the group leader, SIGKILL the group if it
+    is still there, and in any case kill what the leader left behind (Rasa's workers, a
+    PostgreSQL backend), so nothing outlives the stop."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 @dataclass(frozen=True)
 class Ports:
     gateway: int = 8000
@@ -240,16 +254,7 @@ class Stack:
                 os.killpg(self.processes[name].pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for name in chosen:
-            process = self.processes.pop(name)
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            # Children the group leader left behind (e.g. Rasa's workers) go too.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            finish_group(self.processes.pop(name), max(0.1, deadline - time.monotonic()))
 
     def discard(self, name: str) -> None:
         """Forget a process that exited on its own, after killing what its group left behind.

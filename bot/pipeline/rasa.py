@@ -100,9 +100,8 @@ class RasaClient:
         start = next(self._turn) % len(self._bases)
         return self._bases[start:] + self._bases[:start]
 
-    async def _post(self, path: str, **request: Any) -> httpx.Response:
-        """POST/PUT to the first instance in turn that accepts the connection."""
-        method = request.pop("method", "POST")
+    async def _request(self, method: str, path: str, **request: Any) -> httpx.Response:
+        """`method path` on the first instance in turn that accepts the connection."""
         refused: httpx.ConnectError | None = None
         for base in self._in_turn():
             try:
@@ -120,8 +119,8 @@ class RasaClient:
         if Rasa did not do it, so that nothing is said to be erased."""
         params = {"token": self._api_token} if self._api_token else None
         try:
-            response = await self._post(
-                f"/conversations/{sender}/tracker/events", method="PUT", json=[], params=params
+            response = await self._request(
+                "PUT", f"/conversations/{sender}/tracker/events", json=[], params=params
             )
             response.raise_for_status()
         except httpx.HTTPError as error:
@@ -133,7 +132,7 @@ class RasaClient:
         """`metadata` reaches the NLG endpoint in the tracker (the latest user event)."""
         body = {"sender": sender, "message": text, "metadata": metadata}
         try:
-            response = await self._post("/webhooks/rest/webhook", json=body)
+            response = await self._request("POST", "/webhooks/rest/webhook", json=body)
             response.raise_for_status()
             messages = response.json()
         except (httpx.HTTPError, ValueError) as error:

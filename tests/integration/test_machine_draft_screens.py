@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from bot.config import REPO_ROOT, Settings
 from bot.content.io import import_directory
@@ -26,22 +21,15 @@ from bot.store.models import ContentItem
 from bot.translation import Translator
 from bot.workspace import revisions
 from bot.workspace.accounts import create_account, create_organisation
-from bot.workspace.pages import PREFIX
-from bot.workspace.web import create_workspace
 from scripts.translation import tiny_models
 from tests.integration.test_partner_workspace import PHONE, _shot
+from tests.integration.workspace_server import serve_workspace
 from tests.workspace.test_machine_drafts import ENGLISH_BODY, ENGLISH_TITLE, SOURCE
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 PASSWORD = "a long test password"
 ORG = "Panama Aid"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -87,17 +75,8 @@ def served(tmp_path: Path, languages: LanguageTable) -> Iterator[tuple[str, int]
         revisions.submit(session, accounts["editor"], draft, _now())
         revisions.publish(session, accounts["reviewer"], draft, _now(), confirm_differences=True)
         item_id = item.id
-    root = FastAPI()
-    root.mount(PREFIX, create_workspace(settings, languages, _now))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://localhost:{port}", item_id
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_workspace(settings, languages, _now) as base:
+        yield base, item_id
 
 
 def _now() -> dt.datetime:

@@ -1,8 +1,7 @@
 """The partner workspace served by uvicorn on localhost for browser tests, and a signed-in page.
 
 Chromium keeps the workspace's Secure cookies on http://localhost, so a real browser can sign
-in without TLS. One helper instead of the same dozen lines in every screenshot test (the older
-screen tests still hold their own copy)."""
+in without TLS. One helper instead of the same dozen lines in every screenshot test."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
@@ -29,10 +28,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve_workspace(settings: Settings, languages: LanguageTable) -> Iterator[str]:
-    """The workspace of `settings` at /admin; yields its base URL, stops it afterwards."""
+def serve_workspace(
+    settings: Settings,
+    languages: LanguageTable,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> Iterator[str]:
+    """The workspace of `settings` at /admin (its time from `clock`); yields its base URL,
+    stops it afterwards."""
     root = FastAPI()
-    root.mount(PREFIX, create_workspace(settings, languages, lambda: dt.datetime.now(dt.UTC)))
+    root.mount(PREFIX, create_workspace(settings, languages, clock))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

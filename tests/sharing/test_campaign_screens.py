@@ -7,14 +7,10 @@ fit one page; its picture goes to docs/img/sharing/card-ht.png."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from bot.config import REPO_ROOT, Settings
@@ -24,10 +20,9 @@ from bot.sharing.card import SAFETY_TOPICS
 from bot.store.db import session_scope, upgrade
 from bot.store.models import ContentItem, ReviewStatus
 from bot.workspace.accounts import create_account, create_organisation
-from bot.workspace.pages import PREFIX
-from bot.workspace.web import create_workspace
 from tests.integration import test_machine_draft_screens as screens
 from tests.integration.test_partner_workspace import PHONE, _shot
+from tests.integration.workspace_server import serve_workspace
 
 CARD_SHOTS = REPO_ROOT / "docs" / "img" / "sharing"
 PASSWORD = "a long test password"
@@ -62,17 +57,8 @@ def served(tmp_path: Path, languages: LanguageTable) -> Iterator[str]:
             for variant in item.variants:
                 if variant.language == "ht":
                     variant.review_status = ReviewStatus.PUBLISHED.value
-    root = FastAPI()
-    root.mount(PREFIX, create_workspace(settings, languages, screens._now))
-    port = screens._free_port()
-    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://localhost:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_workspace(settings, languages, screens._now) as base:
+        yield base
 
 
 def test_an_editor_makes_a_kreyol_campaign_and_prints_its_card(served, browser) -> None:  # noqa: ANN001

@@ -7,27 +7,21 @@ docs/insights.md."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import insert
 
 from bot.config import Settings
 from bot.handoff.models import Case
 from bot.languages import LanguageTable
 from bot.sharing.events import FallbackSample, InsightCount, Kind
-from bot.stack import free_port
 from bot.store.db import session_scope, upgrade
 from bot.workspace.accounts import create_account, create_organisation
-from bot.workspace.pages import PREFIX
-from bot.workspace.web import create_workspace
 from tests.integration.test_machine_draft_screens import browser  # noqa: F401 - the fixture
 from tests.integration.test_partner_workspace import PHONE, _shot
+from tests.integration.workspace_server import serve_workspace
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -103,17 +97,8 @@ def served(tmp_path: Path, languages: LanguageTable) -> Iterator[str]:
                     first_answer_at=opened + dt.timedelta(minutes=8 + 3 * n),
                 )
             )
-    root = FastAPI()
-    root.mount(PREFIX, create_workspace(settings, languages, lambda: NOW))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://localhost:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_workspace(settings, languages, lambda: NOW) as base:
+        yield base
 
 
 def test_the_insights_page_reads_on_a_phone_and_a_desktop(served, browser) -> None:  # noqa: ANN001, F811

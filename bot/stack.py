@@ -179,8 +179,10 @@ class Stack:
             "--port",
             str(port),
             "--enable-api",
-            "--auth-token",
-            self._env()["RASA_API_TOKEN"],
+            # One argument with `=`: a token_urlsafe token starts with "-" one time in 64,
+            # and argparse then reads `--auth-token -xyz` as an option without its value
+            # (Rasa exited at start, again at every restart, with that token).
+            f"--auth-token={self._env()['RASA_API_TOKEN']}",
         ]
 
     def spawn(self, name: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:

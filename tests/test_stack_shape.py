@@ -88,3 +88,60 @@ def test_one_scrape_adds_up_every_gateway_workers_counters(tmp_path):
     incoming = [line for line in lines if line.startswith("assistant_messages_in_total")]
     assert incoming == ['assistant_messages_in_total{channel="whatsapp",language="ht"} 5.0']
     assert "assistant_outbox_waiting 7.0" in lines
+
+
+def test_make_stack_and_the_bench_start_the_same_backing_and_it_survives_a_second_start():
+    """bot/run_stack.production_backing serves `make stack` and bench/targets.py: real
+    PostgreSQL and Redis, Rasa's tracker database made once (a second start on the same
+    folder, as after Ctrl-C, keeps it), each run's metrics folder emptied."""
+    import psycopg
+    import redis
+
+    from bot.run_stack import TRACKER_DATABASE, production_backing, production_stack
+    from bot.servers import scratch_folder
+
+    with scratch_folder() as folder:
+        with production_backing(folder) as backing:
+            metrics = Path(backing.env["PROMETHEUS_MULTIPROC_DIR"])
+            (metrics / "counter_1.db").write_bytes(b"left by a worker")
+            with redis.Redis.from_url(backing.env["REDIS_URL"]) as client:
+                assert client.ping()
+        with production_backing(folder) as backing:
+            assert not any(metrics.iterdir())
+            tracker = backing.env["TRACKER_STORE_URL"]
+            assert tracker.endswith(f"/{TRACKER_DATABASE}")
+            with psycopg.connect(tracker.replace("+psycopg", "")) as connection:
+                assert connection.execute("SELECT current_database()").fetchone() == (
+                    TRACKER_DATABASE,
+                )
+            stack = production_stack(
+                backing, Ports.free(rasa_instances=2), 3, {"TWILIO_API_BASE": "http://fake"}
+            )
+            env = stack._env()
+            assert env["DATABASE_URL"] == backing.env["DATABASE_URL"]
+            assert env["TWILIO_API_BASE"] == "http://fake"
+            assert stack.names() == ("actions", "gateway", "rasa", "rasa-2")
+            assert stack.run_dir == metrics.parent
+
+
+def test_rasa_reads_a_token_that_starts_with_a_dash(tmp_path):
+    """secrets.token_urlsafe starts with "-" one time in 64; Rasa's own argument parser (in
+    .venv-rasa) must still read it as the token, or Rasa exits at every start."""
+    from bot.training import RASA_BIN
+
+    stack = Stack(ports=Ports.free(), run_dir=tmp_path, api_token="-Xq3_dash-first")
+    command = stack.commands()["rasa"]
+    parse = (
+        "import sys; from rasa.__main__ import create_argument_parser; "
+        "print(create_argument_parser().parse_args(sys.argv[1:]).auth_token)"
+    )
+    python = RASA_BIN.parent / "python"
+    read = subprocess.run(
+        [str(python), "-W", "ignore", "-c", parse, *command[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert read.returncode == 0, read.stderr[-2000:]
+    assert read.stdout.strip().splitlines()[-1] == "-Xq3_dash-first"

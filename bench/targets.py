@@ -19,9 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import servers
 from bot.config import Settings
-from bot.run_stack import TRACKER_DATABASE, seed_if_empty
+from bot.run_stack import production_backing, production_stack, seed_if_empty
 from bot.stack import Ports, Stack
 
 BENCH_KEY = "bench-pseudonym-key-not-secret"
@@ -71,30 +70,21 @@ def embedded(folder: Path, env: dict[str, str]) -> Iterator[Target]:
 
 @contextmanager
 def production(folder: Path, env: dict[str, str], workers: int, rasa: int) -> Iterator[Target]:
-    with servers.running(folder, durable=True) as (postgres, redis):
-        tracker = postgres.create_database(TRACKER_DATABASE)
-        metrics = folder / "run" / "metrics"
-        metrics.mkdir(parents=True)
-        stack = Stack(
-            ports=Ports.free(rasa_instances=rasa),
-            run_dir=folder / "run",
-            env=env
-            | {
-                "DATABASE_URL": postgres.url,
-                "TRACKER_STORE_URL": tracker,
-                "REDIS_URL": redis.url,
-                "PSEUDONYM_KEY": BENCH_KEY,
-                "PROMETHEUS_MULTIPROC_DIR": str(metrics),
-            },
-            gateway_workers=workers,
+    """The stack as `make stack` starts it (bot/run_stack.py), on free ports."""
+    with production_backing(folder) as backing:
+        stack = production_stack(
+            backing,
+            Ports.free(rasa_instances=rasa),
+            workers,
+            env | {"PSEUDONYM_KEY": BENCH_KEY},
         )
         extra = {
             name: server.process.pid
-            for name, server in (("postgres", postgres), ("redis", redis))
+            for name, server in (("postgres", backing.postgres), ("redis", backing.redis))
             if server.process is not None
         }
         name = f"stack (PostgreSQL, Redis, {workers} gateway workers, {rasa} Rasa)"
-        yield from _start(name, stack, postgres.url, extra)
+        yield from _start(name, stack, backing.env["DATABASE_URL"], extra)
 
 
 def children(pid: int) -> list[int]:

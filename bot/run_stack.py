@@ -18,12 +18,14 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg
 
 from bot.config import Settings, get_settings
+from bot.servers import PostgresServer, RedisServer
 from bot.stack import Ports, Stack, die_with_parent
 
 FIRST_ACCOUNT_HINT = (
@@ -137,16 +139,57 @@ def demo() -> int:
     return run_supervised(stack, settings, lambda: _urls(stack))
 
 
+@dataclass
+class Backing:
+    """PostgreSQL and Redis running for a production-shaped stack, and the settings that
+    reach them (what every gateway worker and Rasa instance is started with)."""
+
+    postgres: PostgresServer
+    redis: RedisServer
+    env: dict[str, str]
+
+
 @contextmanager
-def _backing_servers(folder: Path) -> Iterator[dict[str, str]]:
-    """PostgreSQL and Redis with their data in `folder`, and the settings that reach them."""
+def production_backing(folder: Path) -> Iterator[Backing]:
+    """PostgreSQL and Redis with their data in `folder` (durable: fsync on, Redis AOF),
+    Rasa's tracker database created once, and an empty folder for the workers' metrics.
+
+    `make stack` and the bench (bench/targets.py) both start the stack through this, so the
+    bench measures the same settings people run."""
     from bot import servers
 
+    folder.mkdir(parents=True, exist_ok=True)
     with servers.running(folder) as (postgres, redis):
         tracker = postgres.url_for(TRACKER_DATABASE)
         with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # kept from a last run
             postgres.create_database(TRACKER_DATABASE)
-        yield {"DATABASE_URL": postgres.url, "TRACKER_STORE_URL": tracker, "REDIS_URL": redis.url}
+        metrics_dir = folder / "run" / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # each run's counters start from zero
+        metrics_dir.mkdir(parents=True)
+        yield Backing(
+            postgres,
+            redis,
+            {
+                "DATABASE_URL": postgres.url,
+                "TRACKER_STORE_URL": tracker,
+                "REDIS_URL": redis.url,
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir.resolve()),
+            },
+        )
+
+
+def production_stack(
+    backing: Backing, ports: Ports, gateway_workers: int, env: dict[str, str] | None = None
+) -> Stack:
+    """The stack's processes on `ports` against `backing`, with the run folder beside the
+    metrics (`env` adds settings, e.g. the bench's fake Twilio)."""
+    run_dir = Path(backing.env["PROMETHEUS_MULTIPROC_DIR"]).parent
+    return Stack(
+        ports=ports,
+        run_dir=run_dir,
+        env=(env or {}) | backing.env,
+        gateway_workers=gateway_workers,
+    )
 
 
 def stack(folder: Path, gateway_workers: int, rasa_instances: int) -> int:
@@ -154,31 +197,20 @@ def stack(folder: Path, gateway_workers: int, rasa_instances: int) -> int:
     from bot.training import train_if_needed
 
     die_with_parent()
-    folder.mkdir(parents=True, exist_ok=True)
-    with _backing_servers(folder) as backing:
+    with production_backing(folder) as backing:
         print(
-            f"postgres:  {backing['DATABASE_URL'].split('@')[-1]}\nredis:     "
-            f"{backing['REDIS_URL']}",
+            f"postgres:  {backing.postgres.url.split('@')[-1]}\nredis:     {backing.redis.url}",
             flush=True,
         )
         settings = get_settings().model_copy(
             update={
-                "database_url": backing["DATABASE_URL"],
-                "tracker_store_url": backing["TRACKER_STORE_URL"],
-                "redis_url": backing["REDIS_URL"],
+                "database_url": backing.env["DATABASE_URL"],
+                "tracker_store_url": backing.env["TRACKER_STORE_URL"],
+                "redis_url": backing.env["REDIS_URL"],
             }
         )
         if seed_if_empty(settings):  # the migrations, once, before any worker starts
             return 1
         train_if_needed()
-        run_dir = folder / "run"
-        metrics_dir = run_dir / "metrics"
-        shutil.rmtree(metrics_dir, ignore_errors=True)  # each run's counters start from zero
-        metrics_dir.mkdir(parents=True)
-        running = Stack(
-            ports=_ports(settings, rasa_instances),
-            run_dir=run_dir,
-            env=backing | {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir.resolve())},
-            gateway_workers=gateway_workers,
-        )
+        running = production_stack(backing, _ports(settings, rasa_instances), gateway_workers)
         return run_supervised(running, settings, lambda: _urls(running))

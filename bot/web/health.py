@@ -46,7 +46,10 @@ def _store_ok(sessions: sessionmaker[Session]) -> bool:
     return True
 
 
-async def _redis_ok(url: str) -> bool:
+async def _redis_ok(url: str | None) -> bool | None:
+    """PING; None when no Redis is configured (the embedded default needs none)."""
+    if not url:
+        return None
     client = redis.asyncio.from_url(url, socket_timeout=CHECK_TIMEOUT_SECONDS)
     try:
         return bool(await client.ping())
@@ -94,12 +97,12 @@ async def check(
     store, actions, redis_up, *rasa = await asyncio.gather(
         run_in_threadpool(_store_ok, sessions),
         _http_ok(http, actions_url.rstrip("/") + "/health"),
-        _redis_ok(redis_url) if redis_url else asyncio.sleep(0, True),
+        _redis_ok(redis_url),
         *(_http_ok(http, url.rstrip("/") + "/") for url in rasa_urls),
     )
     checks = {"gateway": True, "content_store": store, "rasa": any(rasa)}
     checks["action_server"] = actions
-    if redis_url:
+    if redis_up is not None:
         checks["redis"] = redis_up
     return Health(checks, dict(zip(map(instance_name, rasa_urls), rasa, strict=True)))
 

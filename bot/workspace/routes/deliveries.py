@@ -42,8 +42,9 @@ CLASS_WORDS: dict[ErrorClass, tuple[str, str]] = {
     ErrorClass.REFUSED: (
         N_("Refused by the platform"),
         N_(
-            "The platform refused the message: a person who blocked the assistant, a number "
-            "that is not on WhatsApp, or a template or credentials to check."
+            "The platform refused the message: the person blocked the assistant (WhatsApp or "
+            "Telegram), the number is not on WhatsApp, or a WhatsApp template or the "
+            "credentials need checking."
         ),
     ),
     ErrorClass.OTHER: (N_("Other"), N_("An error the assistant does not know.")),

@@ -95,8 +95,10 @@ servers:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    postgresql-15 redis-server; }
 
+# Two test processes (pytest-xdist), a whole file to each at a time: a file's real stack (Rasa,
+# action server, gateway) starts once, in one process. The slowest tests are listed at the end.
 test: lint validate model browser servers
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile --durations=25
 
 # Train every candidate pipeline, evaluate on the held-out set, write docs/nlu-report.md.
 eval: install

@@ -165,11 +165,11 @@ def answer_from_the_inbox(page, stack: RunningStack, case_id: int, text: str) ->
     page.goto(f"{stack.gateway}/admin/cases/{case_id}")
     claim = page.locator("button", has_text="Claim this case")
     if claim.count():
-        claim.click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the page the form leads to, loaded
+            claim.click()
     page.fill("#reply-text", text)
-    page.locator("button", has_text="Send to the person").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the page the form leads to, loaded
+        page.locator("button", has_text="Send to the person").click()
     return page.content()
 
 
@@ -233,8 +233,8 @@ def test_whatsapp_person_caseworker_and_back_to_the_bot(stack, twilio, browser) 
     assert "Body" not in sent[0]
 
     page.select_option("select[name=outcome]", "answered")
-    page.locator("button", has_text="Close the case").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the page the form leads to, loaded
+        page.locator("button", has_text="Close the case").click()
     assert "assistant answers the person again" in page.content()
     page.close()
     assert the_case(stack, "whatsapp").status == "closed"
@@ -278,21 +278,21 @@ def test_machine_translation_helps_a_worker_who_reads_no_kreyol(stack, twilio, b
         case = the_case(stack, "whatsapp")
         page = sign_in(browser, stack)
         page.goto(f"{stack.gateway}/admin/cases/{case.id}")
-        page.locator("button", has_text="Claim this case").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the page the form leads to, loaded
+            page.locator("button", has_text="Claim this case").click()
         content = page.content()
         assert "mwen pa jwenn kote pou m dòmi" in content  # the original, always
         assert "Machine translation" in content
         page.fill("#reply-text", "We have a place for you and your child tonight")
-        page.locator("button", has_text="Machine-translate into Kreyòl").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the page the form leads to, loaded
+            page.locator("button", has_text="Machine-translate into Kreyòl").click()
         assert "read it and correct it before you send it" in page.content()
         machine_text = page.input_value("#reply-text")
         assert machine_text and machine_text != "We have a place for you and your child tonight"
         shot(page, "case-machine-translation")
         before = len(twilio.messages())
-        page.locator("button", has_text="Send to the person").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the page the form leads to, loaded
+            page.locator("button", has_text="Send to the person").click()
         sent = wait_for(lambda: twilio.messages()[before:], "the translated answer at Twilio")
         assert sent[0]["To"] == person and sent[0]["Body"] == machine_text
         assert "Sent as a machine translation of" in page.content()

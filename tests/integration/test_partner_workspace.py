@@ -121,6 +121,12 @@ def _shot(page, name: str) -> None:  # noqa: ANN001 - a Playwright Page
     page.set_viewport_size(PHONE)
 
 
+def _shows(page, text: str) -> None:  # noqa: ANN001 - a Playwright Page
+    """The page a click led to says `text`; waits for that page to load (reading the
+    content in the middle of the navigation gave an empty page on a busy machine)."""
+    playwright_api.expect(page.locator("body")).to_contain_text(text, timeout=30_000)
+
+
 def _sign_in(browser, demo: Demo, username: str):  # noqa: ANN001, ANN202
     page = browser.new_page(viewport=PHONE)
     page.goto(f"{demo.url}/admin/login")
@@ -157,7 +163,7 @@ def test_a_new_partner_edits_reviews_and_publishes_and_people_get_it(demo, brows
     new_org.locator("input[name=password]").fill(PASSWORD)
     new_org.locator("input[name=password_again]").fill(PASSWORD)
     new_org.locator("button[type=submit]").click()
-    assert "Panama Aid" in ops.content()
+    _shows(ops, "Panama Aid")
 
     # The partner's admin makes an editor and a reviewer, and adopts the Panama answer.
     ana = _sign_in(browser, demo, "ana")
@@ -169,7 +175,7 @@ def test_a_new_partner_edits_reviews_and_publishes_and_people_get_it(demo, brows
         form.locator("input[name=password]").fill(PASSWORD)
         form.locator("input[name=password_again]").fill(PASSWORD)
         form.locator("button[type=submit]").click()
-        assert username in ana.content()
+        _shows(ana, username)
     _shot(ana, "accounts")
     ana.goto(f"{demo.url}/admin/items?topic=trafficking&country=PA")
     _shot(ana, "items")
@@ -191,7 +197,7 @@ def test_a_new_partner_edits_reviews_and_publishes_and_people_get_it(demo, brows
     eddy.locator("button[name=action][value=submit]").click()
     eddy.goto(f"{demo.url}/admin/review")
     eddy.locator("a[href*='/admin/review/']").first.click()
-    assert "A reviewer of your organisation publishes" in eddy.content()
+    _shows(eddy, "A reviewer of your organisation publishes")
     assert eddy.locator("form[action$='/publish'] button").count() == 0
     # Posting an approval anyway (a forged button, with the page's own CSRF token) is refused.
     token = eddy.locator("input[name=csrf_token]").first.input_value()

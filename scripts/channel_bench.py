@@ -315,7 +315,8 @@ def render(rows: list[Row], memory: float, load: float, args: argparse.Namespace
         "",
         "Reading it: one message at a time, the gateway's own work (signature, deduplication, "
         "pseudonym, language, store, rendering) is the fast-path figure; Rasa adds the rest, and "
-        "the ratio says how much the webhook costs on top of Rasa. " * _reading(args.stack),
+        "the ratio says how much the webhook costs on top of Rasa.",
+        *_reading(args.stack),
         "",
     ]
     return "\n".join(lines)

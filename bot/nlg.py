@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content import lookup
 from bot.content.schema import SUB_SEPARATOR
+from bot.content.shelf import ContentCache, Shelf, ShelfVariant
 from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
 from bot.places import Gazetteer
@@ -82,12 +83,14 @@ class ResponseGenerator:
         languages: LanguageTable,
         gazetteer: Gazetteer | None = None,
     ) -> None:
-        self._sessions = sessions
+        # The sendable content, kept in memory and read again when it changes (a card read
+        # the store half a dozen times per message before).
+        self.content = ContentCache(sessions)
         self._phrases = phrases
         self._languages = languages
         self._gazetteer = gazetteer or Gazetteer(names={}, spellings={})
         # Responses that are more than one phrase: a phrase plus generated buttons.
-        self._composed: dict[str, Callable[[Session, str, dict[str, Any]], Reply]] = {
+        self._composed: dict[str, Callable[[Shelf, str, dict[str, Any]], Reply]] = {
             "greet": lambda s, lang, _a: self._with_menu(s, "greet", lang),
             "menu": lambda s, lang, _a: self._with_menu(s, "menu_prompt", lang),
             "deny": lambda s, lang, _a: self._with_menu(s, "deny", lang),
@@ -107,39 +110,42 @@ class ResponseGenerator:
     def _words(self, name: str, audience: Audience, arguments: dict[str, Any]) -> Reply:
         language = self._languages.resolve(arguments.get("language") or audience.language)
         country = audience.country
-        with self._sessions() as session:
-            if name in self._composed:
-                return self._composed[name](session, language, arguments)
-            if name == EMERGENCY_FOLLOW_UP:
-                return self._emergency_follow_up(session, language, country)
-            if name == EMERGENCY_MEDICAL:
-                return self._emergency_medical(session, language, country)
-            card = self._card(session, content_topic(name), language, country)
-            if card is not None:
-                if card.topic in SAFETY_TOPICS:
-                    return self._safety(session, card, language, country)
-                return card
-            if self._phrases.has(name):
-                return Reply(text=self._phrases.get(name, language))
-            log.error("no words for response %s; sending the fallback", name)
-            return self._with_menu(session, "fallback", language)
+        shelf = self.content.shelf()
+        if name in self._composed:
+            return self._composed[name](shelf, language, arguments)
+        if name == EMERGENCY_FOLLOW_UP:
+            return self._emergency_follow_up(shelf, language, country)
+        if name == EMERGENCY_MEDICAL:
+            return self._emergency_medical(shelf, language, country)
+        card = self._card(shelf, content_topic(name), language, country)
+        if card is not None:
+            if card.topic in SAFETY_TOPICS:
+                return self._safety(shelf, card, language, country)
+            return card
+        if self._phrases.has(name):
+            return Reply(text=self._phrases.get(name, language))
+        log.error("no words for response %s; sending the fallback", name)
+        return self._with_menu(shelf, "fallback", language)
 
-    def _card(
-        self, session: Session, topic: str, language: str, country: str | None
-    ) -> Reply | None:
+    def _card(self, shelf: Shelf, topic: str, language: str, country: str | None) -> Reply | None:
         """The card of `topic` for the country, else its general item; a sub-answer nobody
         has written yet ("health/vaccination") falls back to its topic's card. Each is looked
         for in the person's languages in their configured order (languages.yml `fallback:`)."""
         order = self._languages.fallback_order(language)
-        found = lookup.find_answer(session, topic, order, country)
+        found = lookup.find_answer(shelf, topic, order, country)
         if found is None:
             return None
         candidate, variant = found
-        shared = lookup.find_variant(session, candidate, order, country, shared=True) is not None
+        shared = lookup.find_variant(shelf, candidate, order, country, shared=True) is not None
         return self._topic_reply(variant, language, candidate, shared=shared)
 
     def _topic_reply(
-        self, variant: ContentVariant, language: str, topic: str, *, shared: bool = False
+        self,
+        variant: ShelfVariant | ContentVariant,
+        language: str,
+        topic: str,
+        *,
+        shared: bool = False,
     ) -> Reply:
         """The card of a variant; `shared`: it ends with "Share this" (the answer has a
         forwardable text for this person, bot/sharing/forward.py)."""
@@ -158,7 +164,7 @@ class ResponseGenerator:
             buttons = [b for b in buttons if b.payload != MENU_PAYLOAD]
             buttons.append(self.share_button(language))
         remembered = None if topic in NOT_A_FOLLOW_UP_TOPIC else topic
-        card = f"{topic}@{variant.item.country or '*'}"
+        card = f"{topic}@{variant.country or '*'}"
         return Reply(text=text, buttons=buttons, topic=remembered, card=card)
 
     def fallback_note(self, text_language: str, language: str) -> str | None:
@@ -180,7 +186,7 @@ class ResponseGenerator:
         name = self._phrases.get(name_key, language)
         return self._phrases.get(FALLBACK_NOTE, language).replace(LANGUAGE_PLACEHOLDER, name)
 
-    def _safety(self, session: Session, card: Reply, language: str, country: str | None) -> Reply:
+    def _safety(self, shelf: Shelf, card: Reply, language: str, country: str | None) -> Reply:
         """A safety card (emergency, trafficking, a child alone) ends with the offer of a
         person; without a country, with the question that gets its numbers. Trafficking also
         offers the self-check of a job offer, and asks whether to start it."""
@@ -193,7 +199,7 @@ class ResponseGenerator:
         own = [b for b in card.buttons if b.payload not in {o.payload for o in offers}]
         if country is None:
             # The numbers come first: no "Share this" under "which country are you in?".
-            return self._ask_country(session, card, language, then=offers)
+            return self._ask_country(shelf, card, language, then=offers)
         share = [b for b in own if b.payload == SHARE_PAYLOAD]
         own = [b for b in own if b.payload != SHARE_PAYLOAD]
         return replace(card, buttons=[*own[: MAX_BUTTONS - len(offers)], *offers, *share])
@@ -206,17 +212,17 @@ class ResponseGenerator:
         """ "Share this" (bot/sharing/forward.py): the answer's forwardable version."""
         return Button(self._phrases.get(SHARE_BUTTON_PHRASE, language), SHARE_PAYLOAD)
 
-    def _emergency_follow_up(self, session: Session, language: str, country: str | None) -> Reply:
+    def _emergency_follow_up(self, shelf: Shelf, language: str, country: str | None) -> Reply:
         """A detail inside an emergency: what to do with it, the numbers again, a person; the
         card's own topic buttons (trafficking, health) are left out: this is not browsing."""
         first = self._phrases.get(EMERGENCY_FOLLOW_UP, language)
-        return self._before_card(session, first, EMERGENCY_TOPIC, language, country)
+        return self._before_card(shelf, first, EMERGENCY_TOPIC, language, country)
 
-    def _emergency_medical(self, session: Session, language: str, country: str | None) -> Reply:
+    def _emergency_medical(self, shelf: Shelf, language: str, country: str | None) -> Reply:
         """Bleeding, labour, a snakebite: the emergency room now, before any advice, then the
         country's numbers and a person."""
         first = self._phrases.get(EMERGENCY_MEDICAL, language)
-        reply = self._before_card(session, first, EMERGENCY_TOPIC, language, country)
+        reply = self._before_card(shelf, first, EMERGENCY_TOPIC, language, country)
         # Remembered as medical, so that "I am in Necoclí" gets the emergency room again.
         return replace(reply, card=f"{EMERGENCY_MEDICAL}:{reply.card}")
 
@@ -224,29 +230,26 @@ class ResponseGenerator:
         """`first` (the self-check's result), then the card of `topic` for the person's
         country, then the offer of a person; `name` is the response it is remembered as."""
         language = self._languages.resolve(audience.language)
-        with self._sessions() as session:
-            reply = self._before_card(session, first, topic, language, audience.country)
+        reply = self._before_card(self.content.shelf(), first, topic, language, audience.country)
         return replace(reply, topic=name, response=name)
 
     def _before_card(
-        self, session: Session, first: str, topic: str, language: str, country: str | None
+        self, shelf: Shelf, first: str, topic: str, language: str, country: str | None
     ) -> Reply:
         """A phrase, then the card of `topic` for the country, then the offer of a person."""
         talk = self.talk_button(language)
-        card = self._card(session, topic, language, country)
+        card = self._card(shelf, topic, language, country)
         if card is None:
             return Reply(first, [talk], topic=topic)
         reply = Reply(f"{first}\n\n{card.text}", topic=card.topic, card=card.card)
         if country is None:
-            return self._ask_country(session, reply, language, then=[talk])
+            return self._ask_country(shelf, reply, language, then=[talk])
         return replace(reply, buttons=[talk])
 
-    def _ask_country(
-        self, session: Session, reply: Reply, language: str, then: list[Button]
-    ) -> Reply:
+    def _ask_country(self, shelf: Shelf, reply: Reply, language: str, then: list[Button]) -> Reply:
         """Unknown country: one short question, a button per country we have numbers for,
         then `then` (the offer of a person) instead of the card's own buttons."""
-        scoped = lookup.scoped_countries(session, EMERGENCY_TOPIC)  # every safety topic's way in
+        scoped = lookup.scoped_countries(shelf, EMERGENCY_TOPIC)  # every safety topic's way in
         ordered = [code for code in self._gazetteer.names if code in scoped]
         ordered += sorted(scoped - set(ordered))
         if not ordered:
@@ -269,23 +272,21 @@ class ResponseGenerator:
             for code in codes
         ]
 
-    def _with_menu(self, session: Session, phrase_key: str, language: str) -> Reply:
+    def _with_menu(self, shelf: Shelf, phrase_key: str, language: str) -> Reply:
         buttons = [
             Button(title=title, payload=f"/{topic}")
-            for topic, title in lookup.menu_entries(
-                session, self._languages.fallback_order(language)
-            )
+            for topic, title in lookup.menu_entries(shelf, self._languages.fallback_order(language))
         ]
         buttons.append(Button(self._phrases.get("language_button", language), "/change_language"))
         buttons.append(Button(self._phrases.get("privacy_button", language), PRIVACY_PAYLOAD))
         return Reply(text=self._phrases.get(phrase_key, language), buttons=buttons)
 
-    def _did_you_mean(self, session: Session, language: str, arguments: dict[str, Any]) -> Reply:
+    def _did_you_mean(self, shelf: Shelf, language: str, arguments: dict[str, Any]) -> Reply:
         """The two likeliest topics (from Rasa's ranking) as buttons, then the menu."""
-        titles = dict(lookup.menu_entries(session, self._languages.fallback_order(language)))
+        titles = dict(lookup.menu_entries(shelf, self._languages.fallback_order(language)))
         candidates = [c for c in arguments.get("candidates") or [] if c in titles][:2]
         if not candidates:
-            return self._with_menu(session, "fallback", language)
+            return self._with_menu(shelf, "fallback", language)
         buttons = [Button(title=titles[c], payload=f"/{c}") for c in candidates]
         buttons.append(Button(self._phrases.get("menu_button", language), "/menu"))
         return Reply(text=self._phrases.get("did_you_mean", language), buttons=buttons)

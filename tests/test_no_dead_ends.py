@@ -16,6 +16,7 @@ import pytest
 from bot.config import REPO_ROOT
 from bot.content import lookup
 from bot.content.io import import_directory
+from bot.content.shelf import Shelf
 from bot.nlg import EMERGENCY_TOPIC, Audience, ResponseGenerator
 from bot.places import load_gazetteer
 
@@ -78,7 +79,7 @@ def test_phone_numbers_are_told_from_years_and_links():
 @pytest.mark.parametrize("country", sorted(GAZETTEER.names))
 def test_every_country_gets_a_number_or_an_honest_answer(country, generator, sessions):
     with sessions() as session:
-        scoped = lookup.scoped_countries(session, EMERGENCY_TOPIC)
+        scoped = lookup.scoped_countries(Shelf.load(session), EMERGENCY_TOPIC)
     for language in SEED_LANGUAGES:
         reply = generator.generate("utter_emergency", Audience(language, country), {})
         where = f"{country} {language}"
@@ -104,7 +105,7 @@ def test_every_which_country_button_leads_to_a_number(language, generator, sessi
         if button.payload.startswith("/country")
     ]
     with sessions() as session:
-        assert set(countries) == lookup.scoped_countries(session, EMERGENCY_TOPIC)
+        assert set(countries) == lookup.scoped_countries(Shelf.load(session), EMERGENCY_TOPIC)
     assert countries, "the question offers no country"
     for country in countries:
         answer = generator.generate("utter_emergency", Audience(language, country), {})
@@ -131,7 +132,7 @@ def test_safety_topics_give_a_line_to_call_in_every_route_country(
     topic, country, generator, sessions
 ):
     with sessions() as session:
-        scoped = lookup.scoped_countries(session, topic)
+        scoped = lookup.scoped_countries(Shelf.load(session), topic)
     for language in SEED_LANGUAGES:
         reply = generator.generate(f"utter_{topic}", Audience(language, country), {})
         where = f"{topic} {country} {language}"

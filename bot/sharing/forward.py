@@ -35,16 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.config import Settings
 from bot.content import lookup
+from bot.content.shelf import ContentCache, ShelfVariant
 from bot.languages import LanguageTable
 from bot.phrases import Phrasebook
 from bot.pipeline.words import languages_file, normalise, words_by_language
 from bot.replies import Reply
 from bot.sharing.links import bot_username, whatsapp_digits
-from bot.store.models import ContentVariant
 
 SHARE_PAYLOAD = "/share"
 SHARE_BUTTON_PHRASE = "share_button"
@@ -99,7 +97,7 @@ def load_share_words(translations_dir: Path) -> frozenset[str]:
 class Sharing:
     """The forwardable version of the answer a person last read."""
 
-    readers: sessionmaker[Session]
+    content: ContentCache  # the assistant's own (bot/nlg.py): one copy of the content
     phrases: Phrasebook
     languages: LanguageTable
     links: AssistantLinks
@@ -109,12 +107,12 @@ class Sharing:
     def build(
         cls,
         settings: Settings,
-        readers: sessionmaker[Session],
+        content: ContentCache,
         phrases: Phrasebook,
         languages: LanguageTable,
     ) -> Sharing:
         return cls(
-            readers,
+            content,
             phrases,
             languages,
             AssistantLinks.from_settings(settings),
@@ -125,7 +123,7 @@ class Sharing:
         """The button's payload, or one of the share words as the whole message."""
         return text.strip() == SHARE_PAYLOAD or normalise(text) in self.words
 
-    def message(self, variant: ContentVariant, channel: str) -> str | None:
+    def message(self, variant: ShelfVariant, channel: str) -> str | None:
         """The forwardable text of a variant with its link line, all in the text's own
         language; None when the variant has none."""
         if not variant.share_text:
@@ -137,21 +135,21 @@ class Sharing:
             line = self.phrases.get(LINK_PHRASE, language).replace(LINK_PLACEHOLDER, link)
         return forwardable(variant.share_text, line)
 
-    def find(self, topic: str | None, country: str | None, language: str) -> ContentVariant | None:
+    def find(self, topic: str | None, country: str | None, language: str) -> ShelfVariant | None:
         """The variant whose forwardable text goes with the answer of `topic`: the card's own
         topic (a sub-answer nobody wrote falls back to its topic's card, and so does this),
         then the body's rule applied to the share text (bot/content/lookup.py)."""
         if not topic:
             return None
         order = self.languages.fallback_order(language)
-        with self.readers() as session:
-            found = lookup.find_answer(session, topic, order, country)
-            if found is None:
-                return None
-            return lookup.find_variant(session, found[0], order, country, shared=True)
+        shelf = self.content.shelf()
+        found = lookup.find_answer(shelf, topic, order, country)
+        if found is None:
+            return None
+        return lookup.find_variant(shelf, found[0], order, country, shared=True)
 
     def replies(
-        self, variant: ContentVariant | None, language: str, channel: str, note: str | None
+        self, variant: ShelfVariant | None, language: str, channel: str, note: str | None
     ) -> list[Reply]:
         """How to forward (in the person's language; `note` says when the text is in another
         one), then the forwardable text alone; or "no short version yet"."""

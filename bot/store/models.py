@@ -175,6 +175,12 @@ class ContentVariant(Base):
         back_populates="variant", cascade="all, delete-orphan", order_by="ContentSource.position"
     )
 
+    @property
+    def country(self) -> str | None:
+        """The item's country (None: the general answer), read as a shelf's variant reads it
+        (bot/content/shelf.py), so the composer takes either."""
+        return self.item.country
+
 
 class ContentSource(Base):
     __tablename__ = "content_sources"
@@ -186,6 +192,16 @@ class ContentSource(Base):
     url: Mapped[str] = mapped_column(String(500))
 
     variant: Mapped[ContentVariant] = relationship(back_populates="sources")
+
+
+class ContentGeneration(Base):
+    """One row whose number moves on with every write of content (bot/content/shelf.py): how
+    each process knows that the content it keeps in memory is still the stored one."""
+
+    __tablename__ = "content_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(Integer)
 
 
 class Conversation(Base):

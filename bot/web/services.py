@@ -117,7 +117,9 @@ class Services:
                 words=load_deletion_words(settings.translations_dir),
                 erase=partial(erase_person, words.sessions, tracker_events(settings)),
             ),
-            sharing=Sharing.build(settings, words.readers, words.phrases, words.languages),
+            sharing=Sharing.build(
+                settings, words.generator.content, words.phrases, words.languages
+            ),
             rate_limit=RateLimit.from_settings(settings),
         )
         outbox = OutboxWorker(words.sessions, clock)

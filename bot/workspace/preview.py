@@ -26,6 +26,7 @@ from bot.channels.webchat import render as webchat
 from bot.channels.whatsapp import render as whatsapp
 from bot.content import lookup
 from bot.content.schema import BODY_MAX_CHARS, SHARE_MAX_CHARS, sent_length, share_problem
+from bot.content.shelf import Shelf
 from bot.languages import LanguageTable
 from bot.nlg import SAFETY_TOPICS, ResponseGenerator
 from bot.phrases import Phrasebook
@@ -111,7 +112,7 @@ class Previewer:
         self._languages = languages
         self._links = links or AssistantLinks()
         # The generator's store sessions are never opened here: the card is composed from the
-        # draft, and the one lookup a safety card needs goes through the page's session.
+        # draft, and the lookups a card needs read a shelf loaded through the page's session.
         never_used: sessionmaker[Session] = sessionmaker()
         self._generator = ResponseGenerator(never_used, phrases, languages, gazetteer)
         self._whatsapp = whatsapp.Renderer(whatsapp_templates)
@@ -134,17 +135,18 @@ class Previewer:
         )
         # ResponseGenerator composes a card from a variant in these two steps (its `_card` and
         # `_words`); calling them keeps the preview identical to what is sent.
-        shared = bool(draft.share_text) or self._shared_elsewhere(session, item, language)
+        shelf = Shelf.load(session)  # what is published now, as the assistant reads it
+        shared = bool(draft.share_text) or self._shared_elsewhere(shelf, item, language)
         card = self._generator._topic_reply(variant, language, item.topic_name, shared=shared)
         if card.topic in SAFETY_TOPICS:
-            card = self._generator._safety(session, card, language, item.country)
+            card = self._generator._safety(shelf, card, language, item.country)
         return card
 
-    def _shared_elsewhere(self, session: Session, item: ContentItem, language: str) -> bool:
+    def _shared_elsewhere(self, shelf: Shelf, item: ContentItem, language: str) -> bool:
         """Another text gives this card its "Share this" (the general item's, for a country's
         card: bot/sharing/forward.py), whatever this draft says."""
         order = self._languages.fallback_order(language)
-        found = lookup.find_variant(session, item.topic_name, order, item.country, shared=True)
+        found = lookup.find_variant(shelf, item.topic_name, order, item.country, shared=True)
         return found is not None and (found.item_id, found.language) != (item.id, language)
 
     def preview(self, session: Session, item: ContentItem, language: str, draft: Draft) -> Preview:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.content.lookup import find_variant
+from bot.content.shelf import Shelf
 from bot.languages import LanguageTable
 from bot.store.models import AuditEntry, ContentItem, ContentRevision
 from bot.translation import Translator
@@ -109,7 +110,7 @@ def sent_in_french(ws: WorkspaceUnderTest, item_id: int) -> tuple[str, str]:
     """What the assistant sends a French speaker for this item (bot/content/lookup.py)."""
     with ws.sessions() as session:
         item = session.get(ContentItem, item_id)
-        variant = find_variant(session, item.topic_name, ["fr"], item.country)
+        variant = find_variant(Shelf.load(session), item.topic_name, ["fr"], item.country)
         assert variant is not None and variant.language == "fr"
         return variant.title, variant.body
 

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from bot.content.lookup import menu_entries
+from bot.content.shelf import Shelf
 from bot.sharing import campaigns
 from bot.sharing.card import SAFETY_TOPICS, build_card
 from bot.sharing.links import link_for, telegram_start_parameter
@@ -166,7 +167,8 @@ def _country_names(visit: Visit, language: str) -> dict[str, str]:
 
 def _topics(visit: Visit, language: str) -> dict[str, str]:
     """The main menu's topics, titled in the workspace's language where the content has it."""
-    return dict(menu_entries(visit.db, visit.workspace.languages.fallback_order(language)))
+    order = visit.workspace.languages.fallback_order(language)
+    return dict(menu_entries(Shelf.load(visit.db), order))
 
 
 def _topic_title(visit: Visit, topic: str, language: str) -> str:

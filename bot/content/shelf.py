@@ -1,0 +1,182 @@
+"""What can be sent, read from the store once and kept in memory until the content changes.
+
+Why: composing one card read the store six to ten times (an item's variants and sources, for
+the card and again for its "Share this"; the menu; the countries with numbers), on the event
+loop, for every message: most of the emergency fast path's time was spent there. A shelf is
+every sendable variant (drafts and archived ones left out, bot/content/lookup.py's rule) as
+plain frozen values, safe to share between threads and impossible to write back by mistake.
+
+When it is read again: the store keeps a generation number (table `content_generation`) that
+goes up by one in every transaction that writes a topic, an item, a variant or a source
+(`_count_content_write`, a SQLAlchemy `before_flush` hook, so no writer can forget it: the
+workspace's editor and reviews, imports, the seed loader, erasures; and a bulk `update()` on a
+content table, through `do_orm_execute`). `ContentCache.shelf()`
+reads that number (one primary-key read) and loads a new shelf only when it moved, so a
+partner's publication is what the next message gets, in every gateway worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, selectinload, sessionmaker
+
+from bot.store.models import (
+    ContentGeneration,
+    ContentItem,
+    ContentSource,
+    ContentVariant,
+    ReviewStatus,
+    Topic,
+)
+
+# Unreviewed words (machine drafts, unfinished edits) and words a reviewer took out of use.
+NEVER_SENT = frozenset({ReviewStatus.DRAFT, ReviewStatus.ARCHIVED})
+CONTENT_TYPES = (Topic, ContentItem, ContentVariant, ContentSource)
+GENERATION_ROW = 1
+
+
+@dataclass(frozen=True)
+class ShelfSource:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ShelfVariant:
+    """One sendable language of an item, with what the composer reads of it."""
+
+    item_id: int
+    country: str | None  # the item's: None for the general answer
+    language: str
+    title: str
+    body: str
+    options: tuple[Mapping[str, str], ...]
+    share_text: str | None
+    sources: tuple[ShelfSource, ...]
+
+
+@dataclass(frozen=True)
+class ShelfItem:
+    id: int
+    country: str | None
+    variants: tuple[ShelfVariant, ...]  # sendable ones only, in the store's order
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """Every sendable variant, by topic; the menu's topics in the partners' order."""
+
+    items: Mapping[str, tuple[ShelfItem, ...]]
+    menu: tuple[str, ...]
+    topics: frozenset[str]
+    generation: int | None = None  # the number it was loaded at; None: not known
+
+    def items_of(self, topic: str) -> tuple[ShelfItem, ...]:
+        return self.items.get(topic, ())
+
+    @classmethod
+    def load(cls, session: Session, generation: int | None = None) -> Shelf:
+        topics = session.scalars(
+            select(Topic).options(
+                selectinload(Topic.items)
+                .selectinload(ContentItem.variants)
+                .selectinload(ContentVariant.sources)
+            )
+        ).all()
+        menu = sorted((t for t in topics if t.menu_order is not None), key=_menu_position)
+        return cls(
+            items={topic.name: tuple(_item(i) for i in topic.items) for topic in topics},
+            menu=tuple(topic.name for topic in menu),
+            topics=frozenset(topic.name for topic in topics),
+            generation=generation,
+        )
+
+
+def _menu_position(topic: Topic) -> tuple[int, str]:
+    return (topic.menu_order or 0, topic.name)
+
+
+def _item(item: ContentItem) -> ShelfItem:
+    sendable = (v for v in item.variants if v.review_status not in NEVER_SENT)
+    return ShelfItem(item.id, item.country, tuple(_variant(item, v) for v in sendable))
+
+
+def _variant(item: ContentItem, variant: ContentVariant) -> ShelfVariant:
+    return ShelfVariant(
+        item_id=item.id,
+        country=item.country,
+        language=variant.language,
+        title=variant.title,
+        body=variant.body,
+        options=tuple(dict(option) for option in variant.options or ()),
+        share_text=variant.share_text,
+        sources=tuple(ShelfSource(s.title, s.url) for s in variant.sources),
+    )
+
+
+def stored_generation(session: Session) -> int | None:
+    """The store's content generation; None for a store without the row (then nothing is
+    kept: every shelf is read fresh)."""
+    return session.scalar(
+        select(ContentGeneration.number).where(ContentGeneration.id == GENERATION_ROW)
+    )
+
+
+class ContentCache:
+    """The shelf of one process, read again when the store's generation moved."""
+
+    def __init__(self, readers: sessionmaker[Session]) -> None:
+        self._readers = readers
+        self._shelf: Shelf | None = None
+        self._lock = threading.Lock()  # one reload at a time; readers keep the old shelf
+
+    def shelf(self) -> Shelf:
+        with self._readers() as session:
+            generation = stored_generation(session)
+            held = self._shelf
+            if held is not None and generation is not None and held.generation == generation:
+                return held
+            with self._lock:
+                held = self._shelf  # another thread may have loaded it meanwhile
+                if held is not None and generation is not None and held.generation == generation:
+                    return held
+                fresh = Shelf.load(session, generation)
+                if generation is not None:
+                    self._shelf = fresh
+                return fresh
+
+
+def _touches_content(objects: Iterable[Any]) -> bool:
+    return any(isinstance(o, CONTENT_TYPES) for o in objects)
+
+
+@event.listens_for(Session, "before_flush")
+def _count_content_write(session: Session, _flush: UOWTransaction, _instances: Any) -> None:  # noqa: ANN401 - SQLAlchemy's signature
+    """Every flush that writes content moves the generation on, in the same transaction, so
+    the number changes exactly when what a person could be sent may have."""
+    if _touches_content(chain(session.new, session.dirty, session.deleted)):
+        _move_generation(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _count_bulk_content_write(state: ORMExecuteState) -> None:
+    """The same for a statement that writes many rows at once (`update(ContentVariant)`),
+    which never passes through a flush."""
+    writes = state.is_update or state.is_delete or state.is_insert
+    mapper = state.bind_mapper
+    if writes and mapper is not None and issubclass(mapper.class_, CONTENT_TYPES):
+        _move_generation(state.session)
+
+
+def _move_generation(session: Session) -> None:
+    session.execute(
+        update(ContentGeneration)
+        .where(ContentGeneration.id == GENERATION_ROW)
+        .values(number=ContentGeneration.number + 1)
+    )

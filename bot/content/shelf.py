@@ -74,7 +74,6 @@ class Shelf:
 
     items: Mapping[str, tuple[ShelfItem, ...]]
     menu: tuple[str, ...]
-    topics: frozenset[str]
     generation: int | None = None  # the number it was loaded at; None: not known
 
     def items_of(self, topic: str) -> tuple[ShelfItem, ...]:
@@ -93,7 +92,6 @@ class Shelf:
         return cls(
             items={topic.name: tuple(_item(i) for i in topic.items) for topic in topics},
             menu=tuple(topic.name for topic in menu),
-            topics=frozenset(topic.name for topic in topics),
             generation=generation,
         )
 
@@ -139,17 +137,24 @@ class ContentCache:
     def shelf(self) -> Shelf:
         with self._readers() as session:
             generation = stored_generation(session)
-            held = self._shelf
-            if held is not None and generation is not None and held.generation == generation:
+            held = self._held_at(generation)
+            if held is not None:
                 return held
             with self._lock:
-                held = self._shelf  # another thread may have loaded it meanwhile
-                if held is not None and generation is not None and held.generation == generation:
+                held = self._held_at(generation)  # another thread may have loaded it meanwhile
+                if held is not None:
                     return held
                 fresh = Shelf.load(session, generation)
                 if generation is not None:
                     self._shelf = fresh
                 return fresh
+
+    def _held_at(self, generation: int | None) -> Shelf | None:
+        """The kept shelf if it is the one at `generation` (never when that is unknown)."""
+        held = self._shelf
+        if held is not None and generation is not None and held.generation == generation:
+            return held
+        return None
 
 
 def _touches_content(objects: Iterable[Any]) -> bool:

@@ -3,12 +3,15 @@ as soon as anything that can be sent changed, on both engines, whichever process
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.config import REPO_ROOT
 from bot.content.io import save_topic
 from bot.content.lookup import find_variant
 from bot.content.schema import TopicDoc
@@ -87,6 +90,32 @@ def test_every_kind_of_content_write_moves_the_generation(store_url):
         with sessions() as session, session.begin():
             write(session)
         assert generation() == before + 1
+
+
+WRITER_WITHOUT_THE_CACHE = """
+import sys
+from sqlalchemy import select
+from bot.store.db import session_factory
+from bot.store.models import ContentVariant
+sessions = session_factory(sys.argv[1])
+with sessions() as session, session.begin():
+    session.scalars(select(ContentVariant)).first().body = "Written by a script."
+assert "bot.content.shelf" not in sys.modules
+"""
+
+
+def test_a_process_that_never_loads_the_cache_still_moves_the_generation(store_url):
+    """Found by hand: a script that edited a variant through the models alone left the
+    number where it was (the hooks lived beside the cache), and the gateway kept sending
+    the old text. They are registered with the tables now."""
+    sessions = session_factory(store_url)
+    publish(sessions, "See a doctor.")
+    cache = ContentCache(sessions)
+    assert sent_body(cache) == "See a doctor."
+    subprocess.run(
+        [sys.executable, "-c", WRITER_WITHOUT_THE_CACHE, store_url], check=True, cwd=REPO_ROOT
+    )
+    assert sent_body(cache) == "Written by a script."
 
 
 def test_a_bulk_statement_on_content_moves_it_too(store_url):

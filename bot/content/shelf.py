@@ -8,9 +8,9 @@ plain frozen values, safe to share between threads and impossible to write back 
 
 When it is read again: the store keeps a generation number (table `content_generation`) that
 goes up by one in every transaction that writes a topic, an item, a variant or a source
-(`_count_content_write`, a SQLAlchemy `before_flush` hook, so no writer can forget it: the
-workspace's editor and reviews, imports, the seed loader, erasures; and a bulk `update()` on a
-content table, through `do_orm_execute`). `ContentCache.shelf()`
+(bot/store/models.py's session hooks, registered with the tables, so no writer in any process
+can forget it: the workspace's editor and reviews, imports, the seed loader, erasures, a bulk
+`update()` on a content table). `ContentCache.shelf()`
 reads that number (one primary-key read) and loads a new shelf only when it moved, so a
 partner's publication is what the next message gets, in every gateway worker.
 """
@@ -18,18 +18,16 @@ partner's publication is what the next message gets, in every gateway worker.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
-from typing import Any
 
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, selectinload, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.store.models import (
+    GENERATION_ROW,
     ContentGeneration,
     ContentItem,
-    ContentSource,
     ContentVariant,
     ReviewStatus,
     Topic,
@@ -37,8 +35,6 @@ from bot.store.models import (
 
 # Unreviewed words (machine drafts, unfinished edits) and words a reviewer took out of use.
 NEVER_SENT = frozenset({ReviewStatus.DRAFT, ReviewStatus.ARCHIVED})
-CONTENT_TYPES = (Topic, ContentItem, ContentVariant, ContentSource)
-GENERATION_ROW = 1
 
 
 @dataclass(frozen=True)
@@ -155,33 +151,3 @@ class ContentCache:
         if held is not None and generation is not None and held.generation == generation:
             return held
         return None
-
-
-def _touches_content(objects: Iterable[Any]) -> bool:
-    return any(isinstance(o, CONTENT_TYPES) for o in objects)
-
-
-@event.listens_for(Session, "before_flush")
-def _count_content_write(session: Session, _flush: UOWTransaction, _instances: Any) -> None:  # noqa: ANN401 - SQLAlchemy's signature
-    """Every flush that writes content moves the generation on, in the same transaction, so
-    the number changes exactly when what a person could be sent may have."""
-    if _touches_content(chain(session.new, session.dirty, session.deleted)):
-        _move_generation(session)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _count_bulk_content_write(state: ORMExecuteState) -> None:
-    """The same for a statement that writes many rows at once (`update(ContentVariant)`),
-    which never passes through a flush."""
-    writes = state.is_update or state.is_delete or state.is_insert
-    mapper = state.bind_mapper
-    if writes and mapper is not None and issubclass(mapper.class_, CONTENT_TYPES):
-        _move_generation(state.session)
-
-
-def _move_generation(session: Session) -> None:
-    session.execute(
-        update(ContentGeneration)
-        .where(ContentGeneration.id == GENERATION_ROW)
-        .values(number=ContentGeneration.number + 1)
-    )

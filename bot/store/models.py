@@ -9,7 +9,10 @@ French answer may cite the French page of the same organisation.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from enum import StrEnum
+from itertools import chain
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,8 +24,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    update,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    mapped_column,
+    relationship,
+)
 
 from bot.store.sealed import SealedAddress
 
@@ -455,3 +468,42 @@ class SafetyDocumentVersion(Base):
     restored_from: Mapped[int | None] = mapped_column(Integer, default=None)
 
     author: Mapped[Account | None] = relationship()
+
+
+# --- the content generation ----------------------------------------------------------------
+# Here, with the tables, and not beside the cache that reads it (bot/content/shelf.py): any
+# process that writes content through these models counts its writes, whether or not it
+# ever imports the cache (a command-line import, a script, the action server).
+
+CONTENT_TYPES = (Topic, ContentItem, ContentVariant, ContentSource)
+GENERATION_ROW = 1
+
+
+def _touches_content(objects: Iterable[Any]) -> bool:
+    return any(isinstance(o, CONTENT_TYPES) for o in objects)
+
+
+@event.listens_for(Session, "before_flush")
+def _count_content_write(session: Session, _flush: UOWTransaction, _instances: Any) -> None:  # noqa: ANN401 - SQLAlchemy's signature
+    """Every flush that writes content moves the generation on, in the same transaction, so
+    the number changes exactly when what a person could be sent may have."""
+    if _touches_content(chain(session.new, session.dirty, session.deleted)):
+        _move_content_generation(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _count_bulk_content_write(state: ORMExecuteState) -> None:
+    """The same for a statement that writes many rows at once (`update(ContentVariant)`),
+    which never passes through a flush."""
+    writes = state.is_update or state.is_delete or state.is_insert
+    mapper = state.bind_mapper
+    if writes and mapper is not None and issubclass(mapper.class_, CONTENT_TYPES):
+        _move_content_generation(state.session)
+
+
+def _move_content_generation(session: Session) -> None:
+    session.execute(
+        update(ContentGeneration)
+        .where(ContentGeneration.id == GENERATION_ROW)
+        .values(number=ContentGeneration.number + 1)
+    )

@@ -7,14 +7,16 @@ deployed database both end at the same schema without a separate manual step.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -39,6 +41,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     # would still show it. https://www.sqlite.org/pragma.html#pragma_secure_delete
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def upsert_insert(session: Session) -> Callable[..., Any]:
+    """The `insert` of the session's dialect, the one with ON CONFLICT (SQLite and PostgreSQL
+    both have it; SQLAlchemy's generic insert does not)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

@@ -1,7 +1,7 @@
 """Deduplication of redelivered webhooks, and counters without people in them.
 
 Twilio and Telegram both deliver again when they think we missed a message. The id is
-inserted before anything is answered; the primary key makes the second insert fail, in one
+inserted before anything is answered; the primary key makes the second insert a no-op, in one
 statement, so two concurrent deliveries cannot both pass.
 """
 
@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.store.db import upsert_insert
 from bot.store.models import EventCount, ProcessedMessage
 
 KEEP_IDS_FOR = dt.timedelta(days=3)  # platforms stop redelivering long before this
@@ -28,14 +29,12 @@ def _key(value: str) -> str:
 
 def first_delivery(session: Session, channel: str, external_id: str, now: dt.datetime) -> bool:
     """True the first time this channel's message id is seen (and remembers it, with `now`,
-    so that `forget_old_ids` can tell its age)."""
+    so that `forget_old_ids` can tell its age). INSERT ... ON CONFLICT DO NOTHING: a second
+    delivery inserts no row, in one statement (a concurrent one waits for the first's
+    transaction, then inserts nothing), with no savepoint to set and release around it."""
     row = {"channel": channel, "external_id": _key(external_id), "received_at": now}
-    try:
-        with session.begin_nested():
-            session.execute(insert(ProcessedMessage).values(**row))
-    except IntegrityError:
-        return False
-    return True
+    statement = upsert_insert(session)(ProcessedMessage).values(**row).on_conflict_do_nothing()
+    return session.scalar(statement.returning(ProcessedMessage.external_id)) is not None
 
 
 def forget(session: Session, channel: str, external_id: str) -> None:

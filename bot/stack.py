@@ -94,9 +94,10 @@ class Stack:
     # Rasa's calls to the gateway's NLG endpoint carry this token (bot/web/nlg.py); one per
     # stack unless NLG_TOKEN is given.
     nlg_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    # Gateway processes behind the one port (uvicorn --workers: the kernel shares the
-    # connections, uvicorn starts a worker again when one dies). More than one needs the
-    # shared store and Redis (`make stack`), which the environment names.
+    # Gateway processes behind the one port, a listening socket each (bot/web/workers.py: the
+    # kernel spreads connections over them, a dead worker is started again on its socket).
+    # More than one needs the shared store and Redis (`make stack`), which the environment
+    # names.
     gateway_workers: int = 1
 
     def _env(self) -> dict[str, str]:
@@ -137,7 +138,6 @@ class Stack:
 
     def commands(self) -> dict[str, list[str]]:
         python = sys.executable
-        workers = ["--workers", str(self.gateway_workers)] if self.gateway_workers > 1 else []
         return {
             "actions": [
                 python,
@@ -148,21 +148,17 @@ class Stack:
                 "--port",
                 str(self.ports.actions),
             ],
-            "gateway": [
-                python,
-                "-m",
-                "uvicorn",
-                "bot.web.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.ports.gateway),
-                "--no-access-log",
-                *workers,
-            ],
+            "gateway": self._gateway(python),
             **{name: self._rasa(port) for name, port in self.ports.rasa_instances().items()},
         }
+
+    def _gateway(self, python: str) -> list[str]:
+        where = ["--host", "127.0.0.1", "--port", str(self.ports.gateway)]
+        if self.gateway_workers > 1:
+            workers = ["--workers", str(self.gateway_workers)]
+            return [python, "-m", "bot.web.workers", *where, *workers]
+        app = ["bot.web.app:create_app", "--factory"]
+        return [python, "-m", "uvicorn", *app, *where, "--no-access-log"]
 
     def _rasa(self, port: int) -> list[str]:
         return [

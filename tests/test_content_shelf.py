@@ -3,6 +3,7 @@ as soon as anything that can be sent changed, on both engines, whichever process
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from bot.config import REPO_ROOT
 from bot.content.io import save_topic
@@ -198,3 +200,27 @@ def test_an_answer_reads_one_row_once_the_shelf_is_loaded(store_url, phrases, la
     queries = [s for s in statements if not s.startswith("BEGIN")]
     assert len(queries) == 2, queries
     assert all("FROM content_generation" in s for s in queries)
+
+
+def test_a_pinned_shelf_is_what_everything_said_in_one_answer_reads(store_url, phrases, languages):
+    """A message's answer reads the generation once when it arrives (bot/pipeline/pipeline.py)
+    and pins that shelf: nothing it says reads the store again, on the event loop or in the
+    thread pool, and an edit published meanwhile waits for the next message."""
+    sessions = session_factory(store_url)
+    publish(sessions, "Old words.")
+    cache = ContentCache(reader_factory(store_url))
+    with reader_factory(store_url)() as session:
+        arrived = cache.current(session)
+
+    async def answer() -> tuple[str | None, str | None]:
+        with cache.pinned(arrived):
+            on_the_loop = sent_body(cache)
+            in_a_thread = await run_in_threadpool(sent_body, cache)
+            return on_the_loop, in_a_thread
+
+    publish(sessions, "New words.")  # after the message arrived
+    with counted_statements(store_url) as statements:
+        said = asyncio.run(answer())
+    assert said == ("Old words.", "Old words.")
+    assert [s for s in statements if not s.startswith("BEGIN")] == []
+    assert sent_body(cache) == "New words."  # the next message: read again, not pinned

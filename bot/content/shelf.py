@@ -10,15 +10,17 @@ When it is read again: the store keeps a generation number (table `content_gener
 goes up by one in every transaction that writes a topic, an item, a variant or a source
 (bot/store/models.py's session hooks, registered with the tables, so no writer in any process
 can forget it: the workspace's editor and reviews, imports, the seed loader, erasures, a bulk
-`update()` on a content table). `ContentCache.shelf()`
-reads that number (one primary-key read) and loads a new shelf only when it moved, so a
-partner's publication is what the next message gets, in every gateway worker.
+`update()` on a content table). `ContentCache` reads that number (one primary-key read, in the
+read a message makes when it arrives) and loads a new shelf only when it moved, so a partner's
+publication is what the next message gets, in every gateway worker.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -123,27 +125,50 @@ def stored_generation(session: Session) -> int | None:
 
 
 class ContentCache:
-    """The shelf of one process, read again when the store's generation moved."""
+    """The shelf of one process, read again when the store's generation moved.
+
+    A message's answer reads the generation once, in the read it makes when it arrives, and
+    pins that shelf for everything said in answer (`pinned`): a contextvar, so the sync calls
+    on the event loop and in the thread pool (which copies the context) see it, and a
+    concurrent message's answer keeps its own. Anything else (Rasa's calls to /nlg, a page)
+    reads the generation itself."""
 
     def __init__(self, readers: sessionmaker[Session]) -> None:
         self._readers = readers
         self._shelf: Shelf | None = None
         self._lock = threading.Lock()  # one reload at a time; readers keep the old shelf
+        self._pinned: ContextVar[Shelf | None] = ContextVar(f"shelf-{id(self)}", default=None)
 
     def shelf(self) -> Shelf:
+        pinned = self._pinned.get()
+        if pinned is not None:
+            return pinned
         with self._readers() as session:
-            generation = stored_generation(session)
-            held = self._held_at(generation)
+            return self.current(session)
+
+    def current(self, session: Session) -> Shelf:
+        """The shelf at the store's generation, read in `session` (a reader's)."""
+        generation = stored_generation(session)
+        held = self._held_at(generation)
+        if held is not None:
+            return held
+        with self._lock:
+            held = self._held_at(generation)  # another thread may have loaded it meanwhile
             if held is not None:
                 return held
-            with self._lock:
-                held = self._held_at(generation)  # another thread may have loaded it meanwhile
-                if held is not None:
-                    return held
-                fresh = Shelf.load(session, generation)
-                if generation is not None:
-                    self._shelf = fresh
-                return fresh
+            fresh = Shelf.load(session, generation)
+            if generation is not None:
+                self._shelf = fresh
+            return fresh
+
+    @contextmanager
+    def pinned(self, shelf: Shelf) -> Iterator[None]:
+        """`shelf()` is `shelf` inside this block (this task and what it calls)."""
+        token = self._pinned.set(shelf)
+        try:
+            yield
+        finally:
+            self._pinned.reset(token)
 
     def _held_at(self, generation: int | None) -> Shelf | None:
         """The kept shelf if it is the one at `generation` (never when that is unknown)."""

@@ -110,13 +110,11 @@ class Handoff:
         emergency: bool,
         now: dt.datetime,
     ) -> InsideCase | None:
-        """None: no open case. Else the typed message goes into the case, and a tap the
-        assistant still answers comes back. `chosen` is the option a digit picks ("1" under
-        "which country?"): a digit means that option only until a worker has written, after
-        which "2" may well answer the worker's question."""
-        with self.readers() as session:
-            if cases.open_case_for(session, pseudonym) is None:
-                return None
+        """None: no open case (the caller looked first, `has_open_case`, in the read it
+        makes anyway; this looks again in the write). Else the typed message goes into the
+        case, and a tap the assistant still answers comes back. `chosen` is the option a
+        digit picks ("1" under "which country?"): a digit means that option only until a
+        worker has written, after which "2" may well answer the worker's question."""
         text = inbound.text.strip()
         with self.sessions() as session, session.begin():
             case = cases.open_case_for(session, pseudonym)
@@ -245,9 +243,12 @@ class Handoff:
                 log.exception("escalating overdue cases failed; trying again")
             await asyncio.sleep(ESCALATION_EVERY_SECONDS)
 
-    def has_open_case(self, pseudonym: str) -> bool:
-        with self.readers() as session:
+    def has_open_case(self, pseudonym: str, session: Session | None = None) -> bool:
+        """In `session` when the caller is reading anyway (a message's arrival), else alone."""
+        if session is not None:
             return cases.open_case_for(session, pseudonym) is not None
+        with self.readers() as own:
+            return cases.open_case_for(own, pseudonym) is not None
 
     def answers_waiting(self, pseudonym: str, now: dt.datetime) -> list[str]:
         """The worker's answers (and the assistant's notes) a web-chat person has not seen."""

@@ -24,6 +24,7 @@ from bot import observability
 from bot.channels.base import Inbound
 from bot.clock import Clock, system_clock
 from bot.content.schema import SUB_SEPARATOR, parent_topic
+from bot.content.shelf import Shelf
 from bot.handoff.models import CaseReason
 from bot.langid import Detection, LanguageDetector
 from bot.languages import LanguageTable
@@ -130,6 +131,15 @@ def _forget_what_it_showed(changes: Changes) -> None:
         changes.language = None
 
 
+@dataclass(frozen=True)
+class _Arrival:
+    """What the store said when a message arrived."""
+
+    memory: Memory
+    shelf: Shelf
+    case_open: bool
+
+
 @dataclass
 class Pipeline:
     sessions: sessionmaker[Session]
@@ -178,7 +188,28 @@ class Pipeline:
         """
         pseudonym = self.pseudonym(inbound)
         await run_in_threadpool(self.rules.refresh)  # a saved version, from this message on
-        memory = await run_in_threadpool(self._read, pseudonym)
+        arrival = await run_in_threadpool(self._read, pseudonym)
+        with self.generator.content.pinned(arrival.shelf):  # one content read per message
+            return await self._answer(
+                inbound,
+                pseudonym,
+                arrival,
+                can_hold=can_hold,
+                behind_held=behind_held,
+                rate_limited=rate_limited,
+            )
+
+    async def _answer(
+        self,
+        inbound: Inbound,
+        pseudonym: str,
+        arrival: _Arrival,
+        *,
+        can_hold: bool,
+        behind_held: bool,
+        rate_limited: bool,
+    ) -> Answer:
+        memory = arrival.memory
         now = inbound.received_at or self.clock()
         changes = Changes(last_inbound_at=now)
         if inbound.language in self.languages.names:  # chosen through the channel: a deep link
@@ -186,7 +217,7 @@ class Pipeline:
         flow = current_flow(memory, now)
         answer = self._arrive(inbound, memory, changes, in_self_check=flow == SELF_CHECK_FLOW)
         about_deletion = self._about_deletion(inbound.text, memory)
-        if answer is None and self.handoff is not None and not about_deletion:
+        if answer is None and self.handoff is not None and arrival.case_open and not about_deletion:
             answer = await self._inside_case(self.handoff, inbound, pseudonym, memory, changes, now)
         if answer is None:
             text = inbound.text
@@ -238,9 +269,11 @@ class Pipeline:
 
     def greeting(self, inbound: Inbound) -> Answer:
         """The welcome of a page opened before anything is said (the web chat); reads only."""
-        memory = self._read(self.pseudonym(inbound))
+        arrival = self._read(self.pseudonym(inbound))
+        memory = arrival.memory
         language = self.languages.resolve(memory.language)
-        reply = self.generator.generate("utter_greet", Audience(language, memory.country), {})
+        with self.generator.content.pinned(arrival.shelf):
+            reply = self.generator.generate("utter_greet", Audience(language, memory.country), {})
         return Answer([reply], language)
 
     # --- privacy and deletion (bot/pipeline/privacy.py) ---------------------------------------
@@ -702,9 +735,14 @@ class Pipeline:
         if answer.topic == EMERGENCY_TOPIC:
             changes.flow, changes.flow_updated_at = EMERGENCY_FLOW, now
 
-    def _read(self, pseudonym: str) -> Memory:
+    def _read(self, pseudonym: str) -> _Arrival:
+        """Everything a message needs from the store before it is answered, in one read: the
+        person's conversation, the content to answer from, whether a case is open."""
         with self.readers() as session:
-            return conversations.read(session, pseudonym)
+            memory = conversations.read(session, pseudonym)
+            shelf = self.generator.content.current(session)
+            case_open = self.handoff is not None and self.handoff.has_open_case(pseudonym, session)
+            return _Arrival(memory, shelf, case_open)
 
     def _write(self, pseudonym: str, changes: Changes, facts: events.Facts) -> None:
         with self.sessions() as session, session.begin():

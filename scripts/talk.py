@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import secrets
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -21,8 +22,11 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
-_numbers = itertools.count(1)
-_sids = itertools.count(int(time.time()))
+# Random starts: two runs against the same gateway are new people with new MessageSids (ids
+# seeded from the clock repeated across runs seconds apart, and the gateway rightly answered
+# the repeats with nothing, as redeliveries).
+_numbers = itertools.count(secrets.randbelow(10**7 - 10**5))
+_sids = itertools.count(secrets.randbits(120))
 
 
 def conversations(path: Path) -> list[list[str]]:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import conversations, fake_twilio, targets
+from bench import conversations, fake_twilio, stages, targets
 from bench.conversations import Expected, Person, Verdict
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,6 +59,7 @@ class Result:
     peaks: dict[str, float]
     refused_sends: int
     unanswered_turns: int
+    stages: stages.Stages
 
 
 async def _calibrate(http: httpx.AsyncClient, target: targets.Target, inbox) -> dict:
@@ -91,6 +92,8 @@ async def _load(args: argparse.Namespace, target: targets.Target, inbox) -> Resu
         inbox.fail_share = args.fail_share  # calibration itself sends without failures
         crowd = conversations.people(args.people, seed=7, spread=args.spread, first_number=1)
         wall_guess = args.spread + 6 * 3.0 + 10
+        metrics_url = target.stack.ports.url(target.stack.ports.gateway, "/metrics")
+        stages_before = await stages.scrape(http, metrics_url)
         started = time.monotonic()
         faults = asyncio.create_task(_faults(target, args.kill, wall_guess))
         per_person = await asyncio.gather(
@@ -104,6 +107,8 @@ async def _load(args: argparse.Namespace, target: targets.Target, inbox) -> Resu
         wall = time.monotonic() - started
         done_faults = await faults
         await _drain(inbox, crowd, expected, args.drain)
+        # Before Rasa alone is measured: its calls to /nlg would be counted too.
+        during = (await stages.scrape(http, metrics_url)).since(stages_before)
         verdict = Verdict()
         for person in crowd:
             received = [d.body for d in inbox.received(person.address)]
@@ -133,6 +138,7 @@ async def _load(args: argparse.Namespace, target: targets.Target, inbox) -> Resu
         peaks={},
         refused_sends=inbox.refused,
         unanswered_turns=args.people * 6 - len(latencies),
+        stages=during,
     )
 
 
@@ -222,6 +228,11 @@ def report(result: Result, args: argparse.Namespace) -> str:
         "",
         "Peak resident memory (MiB, each process with its children): "
         + ", ".join(f"{name} {mib:.0f}" for name, mib in sorted(result.peaks.items())),
+        "",
+        "The gateway's stages during the load (GET /metrics, bench/stages.py; `gateway` holds "
+        "`rasa` and `nlg`, `send` is one call to the fake Twilio):",
+        "",
+        *stages.table(result.stages),
         "",
     ]
     return "\n".join(lines)

@@ -7,7 +7,7 @@ and `outcome`, all from small sets the code defines, never a phone number, a Tel
 pseudonym or any text: a label value is kept for as long as the process lives and is shown
 to anyone who may scrape. `_language` drops anything that does not look like a language code.
 
-Several gateway workers (uvicorn --workers, `make stack`) each hold their own counters, and a
+Several gateway workers (bot/web/workers.py, `make stack`) each hold their own counters, and a
 scrape reaches one of them: so the stack sets PROMETHEUS_MULTIPROC_DIR (an empty folder made
 before the workers start, bot/stack.py), every worker writes its values there, and a scrape
 adds up every worker's files (`scrape_registry`). The outbox gauge is the one value not added

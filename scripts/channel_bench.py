@@ -242,8 +242,9 @@ def main() -> int:
 def _shape(production: bool) -> str:
     if production:
         return (
-            "`make stack`'s shape (bench/targets.py): 3 gateway workers (uvicorn --workers) "
-            "behind one port, 2 Rasa instances taken in turn (PostgreSQL tracker store, Redis "
+            "`make stack`'s shape (bench/targets.py): 3 gateway workers behind one port, a "
+            "listening socket each (bot/web/workers.py, SO_REUSEPORT), 2 Rasa instances taken "
+            "in turn (PostgreSQL tracker store, Redis "
             "lock store), the action server, the PostgreSQL store and Redis for per-person "
             "order and rate limits, each its own process on this machine ('Rasa REST alone' "
             "goes to the first Rasa instance only)"

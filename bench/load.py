@@ -260,7 +260,7 @@ def main() -> int:
     print(text, flush=True)
     if not args.no_report:
         with args.output.open("a", encoding="utf-8") as out:
-            out.write(text + "\n")
+            out.write("\n" + text + "\n")  # a blank line after whatever the file ends with
     bad = result.verdict.lost + result.verdict.duplicated + result.verdict.out_of_order
     return 1 if bad else 0
 

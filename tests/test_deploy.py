@@ -5,13 +5,16 @@ secret nobody set, a Rasa the gateway does not know, a COPY of a missing file.""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from unittest.mock import patch
 
 import yaml
 
 from bot.cli import build_parser
 from bot.config import REPO_ROOT, Settings
+from bot.web import workers
 
 DEPLOY = REPO_ROOT / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
@@ -79,3 +82,17 @@ def test_every_file_the_images_copy_exists():
                         continue  # made by `make model` before building, as the file says
                     assert path.exists(), f"{dockerfile.name}: {source}"
     assert Path(REPO_ROOT / "requirements-rasa.txt").exists()
+
+
+def test_the_gateway_image_starts_the_workers_with_arguments_they_take():
+    text = (DEPLOY / "Dockerfile.gateway").read_text()
+    command = json.loads(text[text.index("CMD ") + 4 :].strip())
+    assert command[:3] == ["python", "-m", "bot.web.workers"]
+    with (
+        patch.object(workers, "SocketPerWorker") as supervisor,
+        patch.object(workers, "reuse_port_socket") as bind,
+    ):
+        workers.main(command[3:])
+    assert bind.call_count == 3  # a socket for each of the three workers
+    bind.assert_called_with("0.0.0.0", 8000)  # noqa: S104 - inside the container
+    supervisor.return_value.run.assert_called_once()

@@ -110,14 +110,15 @@ def tree(pid: int) -> list[int]:
 
 
 def kill_gateway_worker(target: Target) -> str:
-    """kill -9 one gateway worker. Several: uvicorn starts a new one by itself. One process
-    (the embedded default): killed whole and started again, as the demo's supervisor does."""
+    """kill -9 one gateway worker. Several: their supervisor starts a new one on the same socket
+    (bot/web/workers.py). One process (the embedded default): killed whole and started again,
+    as the demo's supervisor does."""
     stack = target.stack
     leader = stack.processes["gateway"].pid
     workers = children(leader) if stack.gateway_workers > 1 else []
     if workers:
         os.kill(workers[0], signal.SIGKILL)
-        return f"gateway worker {workers[0]} killed (uvicorn restarts it)"
+        return f"gateway worker {workers[0]} killed (its supervisor starts another on its socket)"
     os.killpg(leader, signal.SIGKILL)
     stack.processes["gateway"].wait()
     stack.discard("gateway")

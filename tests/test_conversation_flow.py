@@ -243,6 +243,15 @@ def test_no_after_an_answer_offers_another_way_not_the_menu(chat, phrases):
     assert chat("yes") == "A person card"
 
 
+def test_no_after_the_share_text_is_a_polite_close_not_did_it_help(chat, phrases):
+    """Found talking to the demo: "no" right after "share this" got "sorry this did not
+    help", about a card the person had just chosen to forward."""
+    chat("is there a shelter")
+    shared = chat("share")
+    assert "Shelter card" not in shared  # the forwardable version, not the card again
+    assert chat("no") == phrases.get("offer_declined", "en")
+
+
 def test_a_detail_about_a_child_inside_an_emergency_is_no_child_alone(chat, phrases):
     """Found talking to the demo: "il a 7 ans, tshirt bleu" after a missing son got the card
     that speaks to a child alone; the patterns, not the model's guess, decide that."""

@@ -498,6 +498,10 @@ class Pipeline:
             and not turn.in_emergency
             and self.yes_no.classify(text) is YesNo.NO
         ):
+            if not memory.last_card:
+                # "no" after the share text or the menu, not after a card: nothing was
+                # unhelpful, the person is done ("did not help?" read as a misunderstanding).
+                return self._said("offer_declined", self._language(memory, changes))
             # "non" to an answer: another way (a person), not the menu.
             return self._no_after_answer(memory.last_topic, self._language(memory, changes))
         if follow_up and SUB_SEPARATOR in follow_up:

@@ -16,20 +16,15 @@ import httpx
 import pytest
 
 from bench.targets import children
+from bot.stack import free_port
 
 WORKERS = 3
 CONNECTIONS = 48  # keep-alive connections, each opened before any request is sent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def workers() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "bot.web.workers", "--port", str(port)]
     command += ["--workers", str(WORKERS), "--app", "tests.fakes.pid_app:create_app"]
     process = subprocess.Popen(command, start_new_session=True)  # noqa: S603 - our own module

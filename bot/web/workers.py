@@ -47,17 +47,13 @@ class SocketPerWorker(Multiprocess):
     SIGHUP to replace every worker), with worker `i` always serving socket `i`. The number of
     workers is fixed: one socket each (SIGTTIN/SIGTTOU, which change it, are refused)."""
 
-    def __init__(self, config: Config, sockets: list[socket.socket]) -> None:
-        super().__init__(config, sockets)
-        self.slots = sockets
-
     def _start(self, slot: int) -> Process:
-        process = Process(self.config, [self.slots[slot]])
+        process = Process(self.config, [self.sockets[slot]])
         process.start()
         return process
 
     def init_processes(self) -> None:
-        self.processes = [self._start(slot) for slot in range(len(self.slots))]
+        self.processes = [self._start(slot) for slot in range(len(self.sockets))]
 
     def restart_all(self) -> None:
         """SIGHUP: each worker replaced by one ready on the same socket, then retired."""

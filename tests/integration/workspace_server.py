@@ -6,7 +6,6 @@ in without TLS. One helper instead of the same dozen lines in every screenshot t
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,14 +16,9 @@ from fastapi import FastAPI
 
 from bot.config import Settings
 from bot.languages import LanguageTable
+from bot.stack import free_port
 from bot.workspace.pages import PREFIX
 from bot.workspace.web import create_workspace
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -37,7 +31,7 @@ def serve_workspace(
     stops it afterwards."""
     root = FastAPI()
     root.mount(PREFIX, create_workspace(settings, languages, clock))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

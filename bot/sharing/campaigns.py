@@ -15,11 +15,11 @@ import secrets
 import string
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.sharing.models import Campaign, CampaignArrivals
+from bot.store.db import add_to_count
 from bot.store.models import Account, Topic
 from bot.workspace import audit
 from bot.workspace.i18n import N_
@@ -140,20 +140,7 @@ def by_code(session: Session, code: str, channel: str) -> Campaign | None:
 
 def count_arrival(session: Session, campaign_id: int, day: dt.date) -> None:
     """+1 on the campaign's count for the day; two gateways counting at once both count."""
-    increment = (
-        update(CampaignArrivals)
-        .where(CampaignArrivals.campaign_id == campaign_id, CampaignArrivals.day == day)
-        .values(count=CampaignArrivals.count + 1)
-    )
-    if session.execute(increment).rowcount:
-        return
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(CampaignArrivals).values(campaign_id=campaign_id, day=day, count=1)
-            )
-    except IntegrityError:  # another request made the day's row first
-        session.execute(increment)
+    add_to_count(session, CampaignArrivals.__table__, {"campaign_id": campaign_id, "day": day})
 
 
 def arrivals(session: Session, campaign_ids: Iterable[int]) -> dict[int, int]:

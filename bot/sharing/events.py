@@ -26,20 +26,18 @@ Read by bot/sharing/insights.py; shown at /admin/insights.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 
 from sqlalchemy import Date, Integer, String, Text, UniqueConstraint, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.sql.dml import Insert
 
 from bot.content.schema import parent_topic
 from bot.nlg import EMERGENCY_FOLLOW_UP, EMERGENCY_MEDICAL, EMERGENCY_TOPIC
 from bot.pipeline.text import is_payload, without_contact_details
 from bot.replies import Answer
-from bot.store.db import upsert_insert
+from bot.store.db import count_upsert
 from bot.store.models import Base
 
 # The responses that mean "the assistant could not answer this" (bot/nlg.py composes them).
@@ -140,7 +138,10 @@ def record(session: Session, facts: Facts) -> None:
     """Add one message's facts to the day's counters (and keep a fallback's words)."""
     cells = list(_cells(facts))
     if cells:
-        session.execute(_upsert(upsert_insert(session)), cells)
+        # One statement for every cell of the message, not one per cell: four statements an
+        # emergency answer were a quarter of a gateway worker's CPU under load (py-spy).
+        # A message's cells have distinct keys, as PostgreSQL requires of one upsert's rows.
+        session.execute(count_upsert(session, InsightCount.__table__, KEY_COLUMNS), cells)
     if facts.fallback_text is not None:
         words = without_contact_details(facts.fallback_text)[:MAX_SAMPLE_CHARS]
         if words:
@@ -168,21 +169,6 @@ def _cells(facts: Facts) -> Iterator[dict[str, object]]:
         yield where | {"kind": Kind.EMERGENCY.value}
     if facts.fallback_text is not None:
         yield where | {"kind": Kind.FALLBACK.value}
-
-
-@lru_cache(maxsize=2)
-def _upsert(insert: Callable[..., Insert]) -> Insert:
-    """One cell up by its count, made if it is not there: INSERT ... ON CONFLICT DO UPDATE,
-    built once and run with every cell of a message as parameters (one statement, not one
-    per cell: the four statements of an emergency's answer were a quarter of a gateway
-    worker's CPU under load, measured with py-spy). A message's cells have distinct keys, as
-    PostgreSQL requires of the rows of one upsert."""
-    table = InsightCount.__table__
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c[name] for name in KEY_COLUMNS],
-        set_={"count": table.c["count"] + statement.excluded["count"]},
-    )
 
 
 def purge_samples(session: Session, cutoff: dt.datetime) -> int:

@@ -15,9 +15,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 READ_ONLY_OPTION = "route_assistant_read_only"
@@ -47,6 +48,31 @@ def upsert_insert(session: Session) -> Callable[..., Any]:
     """The `insert` of the session's dialect, the one with ON CONFLICT (SQLite and PostgreSQL
     both have it; SQLAlchemy's generic insert does not)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def count_upsert(session: Session, table: Table, key: tuple[str, ...]) -> Insert:
+    """INSERT a counter row, or add its `count` to the row already at `key` (the table's
+    primary or unique key): one statement, so two processes counting at once both count,
+    with no savepoint and no retry. Run it with one parameter row per cell (`add_to_count`)
+    or many cells of distinct keys at once."""
+    return _count_upsert(session.get_bind().dialect.name, table, key)
+
+
+@lru_cache(maxsize=32)
+def _count_upsert(dialect: str, table: Table, key: tuple[str, ...]) -> Insert:
+    # Built once per table: building the construct was part of what four counters an answer
+    # cost (py-spy, docs/benchmarks.md); SQLAlchemy caches the compiled form itself.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in key],
+        set_={"count": table.c["count"] + statement.excluded["count"]},
+    )
+
+
+def add_to_count(session: Session, table: Table, cell: dict[str, Any], by: int = 1) -> None:
+    """+`by` on the counter row at `cell` (its key columns and values), made if missing."""
+    session.execute(count_upsert(session, table, tuple(cell)), [cell | {"count": by}])
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.store.db import upsert_insert
+from bot.store.db import add_to_count, upsert_insert
 from bot.store.models import EventCount, ProcessedMessage
 
 KEEP_IDS_FOR = dt.timedelta(days=3)  # platforms stop redelivering long before this
@@ -54,19 +53,7 @@ def forget_old_ids(session: Session, now: dt.datetime) -> int:
 
 def count_event(session: Session, channel: str, event: str) -> None:
     """+1 on a counter such as ("whatsapp", "status:delivered") or ("telegram", "referral:x")."""
-    event = _key(event)
-    increment = (
-        update(EventCount)
-        .where(EventCount.channel == channel, EventCount.event == event)
-        .values(count=EventCount.count + 1)
-    )
-    if session.execute(increment).rowcount:
-        return
-    try:
-        with session.begin_nested():
-            session.execute(insert(EventCount).values(channel=channel, event=event, count=1))
-    except IntegrityError:  # another request created it first
-        session.execute(increment)
+    add_to_count(session, EventCount.__table__, {"channel": channel, "event": _key(event)})
 
 
 def event_counts(session: Session, channel: str, prefix: str = "") -> dict[str, int]:
